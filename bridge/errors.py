@@ -1,0 +1,119 @@
+"""The small, typed exception hierarchy of invoice-bridge.
+
+Every exception's default message is its docstring, so ``raise UnknownShop()`` still says
+something useful. Upstream failures are classified at the boundary (see
+``bridge.upstreams.http``) into families the dispatcher acts on: *transient* ones are
+retried, *permanent* ones stop, and any of them may be *ambiguous* -- the upstream may
+already have acted on the request (a read timeout, a dropped connection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class BridgeError(Exception):
+    """invoice-bridge failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+class ConfigError(BridgeError):
+    """The configuration is invalid."""
+
+
+class UnknownShop(BridgeError):
+    """No shop with that id is configured."""
+
+
+class MappingError(BridgeError):
+    """The order cannot be turned into an invoice.
+
+    ``errors`` maps a field path (``billing.email``, ``line_items[2].total``) to the list of
+    reasons, so the rejection can name each field.
+    """
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = {key: list(value) for key, value in errors.items()}
+        super().__init__(format_field_errors(self.errors))
+
+
+def format_field_errors(errors: Mapping[str, list[str]]) -> str:
+    """``{"billing.email": ["required"]}`` -> ``"billing.email: required"`` (sorted, joined)."""
+    return "; ".join(f"{field}: {', '.join(reasons)}" for field, reasons in sorted(errors.items()))
+
+
+# --- upstream failures -------------------------------------------------------------------
+
+
+class UpstreamError(BridgeError):
+    """The invoicing service did not accept the request."""
+
+    #: retry this request later (with the same idempotency key).
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        http_status: int | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        #: True when the upstream may already have acted on the request.
+        self.ambiguous = ambiguous
+
+
+class TransientUpstreamError(UpstreamError):
+    """The invoicing service failed in a way that may pass; try again later."""
+
+    retryable = True
+
+
+class UpstreamTimeout(TransientUpstreamError):
+    """The invoicing service did not answer in time."""
+
+
+class UpstreamConnectionError(TransientUpstreamError):
+    """The connection to the invoicing service failed."""
+
+
+class UpstreamUnavailable(TransientUpstreamError):
+    """The invoicing service answered with a server error (5xx)."""
+
+
+class UpstreamRateLimited(TransientUpstreamError):
+    """The invoicing service asked us to slow down (429)."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 http_status: int | None = 429) -> None:
+        super().__init__(message, http_status=http_status)
+        #: seconds the upstream asked us to wait, if it said.
+        self.retry_after = retry_after
+
+
+class UpstreamBadResponse(TransientUpstreamError):
+    """The invoicing service answered with something we cannot read."""
+
+
+class PermanentUpstreamError(UpstreamError):
+    """The invoicing service refused the request; sending it again will not help."""
+
+
+class UpstreamRejected(PermanentUpstreamError):
+    """The invoicing service rejected the invoice (validation, 4xx)."""
+
+
+class UpstreamAccountError(PermanentUpstreamError):
+    """The invoicing service refused the shop's account or endpoint; every order of the shop
+    would fail the same way, so the shop's dispatch pauses instead of burning attempts."""
+
+
+class UpstreamAuthError(UpstreamAccountError):
+    """The invoicing service refused our credentials (401/403)."""
+
+
+class UpstreamEndpointError(UpstreamAccountError):
+    """The invoicing service does not know the endpoint (404): the base URL is wrong."""

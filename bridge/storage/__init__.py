@@ -1,0 +1,2 @@
+"""Storage: the tables (``models``), the engine and sessions (``database``), the sync
+states (``states``) and Alembic helpers (``migrate``)."""

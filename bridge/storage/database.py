@@ -1,0 +1,99 @@
+"""Engine and transactions for SQLite (embedded default) and PostgreSQL (scale-out).
+
+SQLite is set up for one writer and many readers: WAL journal, a busy timeout, and
+``BEGIN IMMEDIATE`` for write transactions, so two writers queue on the lock instead of
+failing with "database is locked" halfway through. Read-only work (``Database.read()``)
+uses a deferred ``BEGIN`` and never takes the write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.config import DatabaseSettings, normalise_database_url
+
+_BEGIN_OPTION = "bridge_sqlite_begin"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5,
+                **kwargs: Any) -> Engine:
+    url = normalise_database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               **kwargs)
+        _configure_sqlite(engine, sqlite_synchronous)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+                         **kwargs)
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own implicit
+        # BEGIN is deferred and would upgrade to a write lock too late).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """An engine plus the two kinds of transaction the code uses."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5,
+                 **engine_kwargs: Any) -> None:
+        self.url = normalise_database_url(url)
+        self.engine = make_engine(self.url, sqlite_synchronous=sqlite_synchronous,
+                                  pool_size=pool_size, **engine_kwargs)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}),
+                                    expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings, **kwargs: Any) -> Database:
+        return cls(settings.url, sqlite_synchronous=settings.sqlite_synchronous, **kwargs)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def session(self) -> Session:
+        """A write-capable session; the caller commits (Flask closes it on teardown)."""
+        return self._writer()
+
+    def reader_session(self) -> Session:
+        """A session for reading only (deferred BEGIN on SQLite)."""
+        return self._reader()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction: commits on success, rolls back on error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction that never blocks writers."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

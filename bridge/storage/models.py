@@ -1,0 +1,201 @@
+"""The tables. One migration history (``migrations/``) serves SQLite and PostgreSQL.
+
+- ``deliveries``: every authentic request WooCommerce sent (raw bytes and X-WC headers), kept
+  for audit and replay, plus what processing made of it;
+- ``order_sync``: the sync table, one row per (shop, order id): the latest snapshot's mapped
+  payload, the upstream invoice id and the dispatch state (see ``states.py``);
+- ``dispatch_attempts``: every call made upstream for a row, with its outcome;
+- ``sync_events``: what happened to a row besides attempts (snapshots, operator actions);
+- ``shop_state``: per-shop switches (dispatch paused, and why);
+- ``worker_heartbeats``: which workers are alive, for readiness and leases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bridge.clock import utcnow
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(64))
+    #: webhook | backfill | spool (imported after a database outage) | replay
+    source: Mapped[str] = mapped_column(String(16), default="webhook")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    topic: Mapped[str | None] = mapped_column(String(200))
+    webhook_id: Mapped[str | None] = mapped_column(String(32))
+    #: X-WC-Webhook-Delivery-ID: kept for support, never used as a key (it repeats).
+    delivery_id: Mapped[str | None] = mapped_column(String(64))
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    #: received -> processed
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    #: what processing concluded: applied | unchanged | stale | ignored | invalid | error_payload
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(BigInteger)
+    processed_at: Mapped[datetime | None] = mapped_column()
+    #: name of the spool file this came from (unique, so a re-import cannot double it)
+    spool_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+    __table_args__ = (
+        Index("ix_deliveries_status_id", "status", "id"),
+        Index("ix_deliveries_shop_order_id", "shop", "order_id"),
+    )
+
+
+class OrderSync(Base):
+    __tablename__ = "order_sync"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    #: the WooCommerce status of the latest snapshot (processing, on-hold, ...)
+    order_status: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    upstream: Mapped[str] = mapped_column(String(32))
+    invoice_id: Mapped[str | None] = mapped_column(String(128))
+    invoice_number: Mapped[str | None] = mapped_column(String(128))
+    #: attempts that count towards max_attempts (reset by an operator resync)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    first_attempt_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_http_status: Mapped[int | None] = mapped_column(Integer)
+    #: the rendered upstream request body (no credentials) for the latest snapshot
+    payload: Mapped[dict[str, Any] | None] = mapped_column()
+    #: sha256 of ``payload``; equal hashes mean nothing the invoice shows has changed
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    #: sha256 of the payload the upstream accepted
+    synced_hash: Mapped[str | None] = mapped_column(String(64))
+    #: date_modified_gmt of the latest applied snapshot: older snapshots never overwrite it
+    snapshot_modified_at: Mapped[datetime | None] = mapped_column()
+    last_delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"))
+    deleted_in_shop: Mapped[bool] = mapped_column(Boolean, default=False)
+    synced_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("shop", "order_id"),
+        Index("ix_order_sync_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_order_sync_state_lease_until", "state", "lease_until"),
+        Index("ix_order_sync_updated_at_id", "updated_at", "id"),
+        Index("ix_order_sync_shop_state", "shop", "state"),
+    )
+
+
+class DispatchAttempt(Base):
+    __tablename__ = "dispatch_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("order_sync.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column()
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    #: created | exists | retry | rejected | auth | ambiguous | interrupted | gave_up
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    invoice_id: Mapped[str | None] = mapped_column(String(128))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_dispatch_attempts_sync_id_id", "sync_id", "id"),)
+
+
+class SyncEvent(Base):
+    __tablename__ = "sync_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("order_sync.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: snapshot | state | operator | reaper
+    kind: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_sync_events_sync_id_id", "sync_id", "id"),)
+
+
+class ShopState(Base):
+    __tablename__ = "shop_state"
+
+    shop: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column()
+    heartbeat_at: Mapped[datetime] = mapped_column()
+    stopped_at: Mapped[datetime | None] = mapped_column()
