@@ -1,0 +1,270 @@
+"""Process stored deliveries (in the worker): topic -> snapshot -> sync row.
+
+Rules (docs/states.md has the full table):
+
+- A snapshot is keyed on (shop, order id) and ordered by ``date_modified_gmt``; an older
+  snapshot never overwrites a newer one. ``X-WC-Webhook-Delivery-ID`` is never used as a key:
+  WooCommerce derives it from the current second, so it repeats.
+- A snapshot whose invoice would look the same (same fingerprint) changes nothing and causes
+  no upstream call.
+- Content problems never raise: they become the delivery's outcome and the row's
+  ``last_error``, naming the fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from bridge import lifecycle, metrics
+from bridge.clock import Clock
+from bridge.config import Settings, ShopSettings
+from bridge.errors import MappingError
+from bridge.mapping.build import map_order
+from bridge.mapping.draft import SnapshotHeader
+from bridge.mapping.fingerprint import draft_fingerprint
+from bridge.mapping.woocommerce import read_snapshot_header
+from bridge.storage.database import Database
+from bridge.storage.models import Delivery, OrderSync
+from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
+from bridge.storage.states import SyncState
+from bridge.upstreams import UpstreamRegistry
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_EVENTS = ("created", "updated", "restored")
+#: States whose row simply takes a new payload and becomes due.
+RESTARTABLE = (SyncState.PENDING, SyncState.FAILED, SyncState.INVALID, SyncState.SKIPPED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    #: applied | unchanged | stale | ignored | invalid | error_payload | error
+    outcome: str
+    reason: str | None = None
+    order_id: int | None = None
+
+
+class DeliveryProcessor:
+    def __init__(self, db: Database, settings: Settings, upstreams: UpstreamRegistry,
+                 clock: Clock | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.upstreams = upstreams
+        self.clock = clock or Clock()
+
+    def process_pending(self, limit: int = 200) -> int:
+        """Process up to ``limit`` received deliveries, oldest first. Returns how many."""
+        with self.db.read() as session:
+            ids = session.execute(select(Delivery.id).where(Delivery.status == "received")
+                                  .order_by(Delivery.id).limit(limit)).scalars().all()
+        return sum(1 for delivery_id in ids if self.process_one(delivery_id) is not None)
+
+    def process_one(self, delivery_id: int) -> Outcome | None:
+        """Process one delivery in its own transaction (None if another worker has it)."""
+        shop = "?"
+        try:
+            with self.db.transaction() as session:
+                delivery = session.execute(
+                    select(Delivery).where(Delivery.id == delivery_id,
+                                           Delivery.status == "received")
+                    .with_for_update(skip_locked=True)
+                ).scalar_one_or_none()
+                if delivery is None:
+                    return None
+                shop = delivery.shop
+                outcome = self.interpret(session, delivery)
+                self._finish(delivery, outcome)
+        except DBAPIError:
+            raise  # the database is the problem; the worker loop backs off and retries
+        except Exception as exc:  # a bug: record it on the delivery instead of looping on it
+            log.exception("processing a delivery failed", extra={"delivery": delivery_id})
+            outcome = Outcome("error", f"internal error: {type(exc).__name__}: {exc}"[:2000])
+            with self.db.transaction() as session:
+                delivery = session.get(Delivery, delivery_id)
+                if delivery is not None:
+                    self._finish(delivery, outcome)
+        metrics.processed.labels(shop=shop, outcome=outcome.outcome).inc()
+        log.info("delivery processed", extra={
+            "delivery": delivery_id, "shop": shop, "outcome": outcome.outcome,
+            "order_id": outcome.order_id, "reason": outcome.reason})
+        return outcome
+
+    def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
+        delivery.status = "processed"
+        delivery.outcome = outcome.outcome
+        delivery.reason = outcome.reason
+        delivery.order_id = outcome.order_id if outcome.order_id is not None else delivery.order_id
+        delivery.processed_at = self.clock.now()
+
+    # --- interpretation ------------------------------------------------------------------
+
+    def interpret(self, session: Session, delivery: Delivery) -> Outcome:
+        shop = self.settings.shop(delivery.shop)
+        if shop is None:
+            return Outcome("ignored", f"shop {delivery.shop!r} is no longer configured")
+        topic = delivery.topic or ""
+        resource, _, event = topic.partition(".")
+        if not topic:
+            return Outcome("ignored", "no X-WC-Webhook-Topic header")
+        if resource not in ("order", "action"):
+            return Outcome("ignored", f"topic {topic!r} is not about orders")
+        try:
+            data = json.loads(delivery.body)
+        except ValueError as exc:
+            return Outcome("invalid", f"body is not valid JSON: {exc}")
+        if not isinstance(data, dict):
+            return Outcome("invalid", f"body must be a JSON object, got {type(data).__name__}")
+        if resource == "action":
+            return Outcome("ignored", (
+                f"action topics carry no order data ({data.get('action')!r}, arg "
+                f"{data.get('arg')!r}); subscribe the webhook to order.created and order.updated"))
+        if "code" in data and "id" not in data:
+            return _error_payload(data)
+        if event in SNAPSHOT_EVENTS:
+            return self.apply_snapshot(session, shop, delivery.id, data,
+                                       restored=event == "restored")
+        if event == "deleted":
+            return self.apply_deleted(session, shop, data)
+        return Outcome("ignored", f"order event {event!r} is not handled")
+
+    def apply_snapshot(self, session: Session, shop: ShopSettings, delivery_id: int | None,
+                       data: dict[str, Any], *, restored: bool = False) -> Outcome:
+        try:
+            header = read_snapshot_header(data)
+        except MappingError as exc:
+            return Outcome("invalid", f"cannot identify the order: {exc}")
+        if header.status == "checkout-draft":
+            return Outcome("ignored", "checkout-draft orders are never invoiced", header.order_id)
+
+        upstream = self.upstreams.for_shop(shop.id)
+        row, created = lock_sync_row(session, shop.id, header.order_id, upstream=upstream.kind)
+        if not created:
+            stale = _staleness(row, header)
+            if stale:
+                return Outcome("stale", stale, header.order_id)
+
+        row.order_number = header.number or row.order_number
+        row.order_status = header.status
+        row.snapshot_modified_at = header.modified_at or row.snapshot_modified_at
+        row.last_delivery_id = delivery_id
+        if restored and row.deleted_in_shop:
+            row.deleted_in_shop = False
+            add_event(session, row, "snapshot", "order restored in the shop")
+
+        if header.status not in shop.invoice_statuses:
+            return self._not_invoiceable(session, row, shop, header, created)
+        try:
+            draft = map_order(data, shop)
+            payload = upstream.render(draft)
+        except MappingError as exc:
+            return self._unmappable(session, row, shop, exc, header.order_id)
+        if draft.total.is_zero() and not shop.invoice_zero_total:
+            return self._not_invoiceable(
+                session, row, shop, header, created,
+                reason="the order total is 0: there is nothing to pay (invoice_zero_total)")
+        return self._new_content(session, row, shop, payload, draft_fingerprint(draft), created)
+
+    def apply_deleted(self, session: Session, shop: ShopSettings, data: dict[str, Any]) -> Outcome:
+        order_id = data.get("id")
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
+            return Outcome("invalid", f"id: must be a positive integer, got {order_id!r}")
+        row = find_sync_row(session, shop.id, order_id, lock=True)
+        if row is None:
+            return Outcome("ignored", "deleted an order we never received", order_id)
+        row.deleted_in_shop = True
+        add_event(session, row, "snapshot", "order deleted (trashed) in the shop")
+        if row.state in (*RESTARTABLE, SyncState.RETRYING):
+            lifecycle.to_skipped(row, "order deleted (trashed) in the shop before it was invoiced")
+        elif row.state in (SyncState.SYNCED, SyncState.REVIEW):
+            lifecycle.changed_after_invoice(session, row, shop, "the order was deleted in the shop")
+        # SENDING: the dispatcher sees deleted_in_shop when the attempt ends.
+        return Outcome("applied", f"order marked deleted (state {row.state})", order_id)
+
+    # --- decisions ----------------------------------------------------------------------
+
+    def _not_invoiceable(self, session: Session, row: OrderSync, shop: ShopSettings,
+                         header: SnapshotHeader, created: bool, reason: str | None = None
+                         ) -> Outcome:
+        reason = reason or (f"status {header.status!r} does not create an invoice "
+                            f"(invoice_statuses: {', '.join(shop.invoice_statuses)})")
+        if row.state in (SyncState.SYNCED, SyncState.REVIEW) and not created:
+            lifecycle.changed_after_invoice(session, row, shop, f"no longer invoiceable: {reason}")
+            return Outcome("applied", f"after invoicing: {reason}", row.order_id)
+        if row.state == SyncState.SENDING and not created:
+            add_event(session, row, "snapshot", f"status {header.status!r} arrived while sending")
+            return Outcome("applied", reason, row.order_id)
+        row.payload = None
+        row.content_hash = None
+        lifecycle.to_skipped(row, reason)
+        return Outcome("applied", reason, row.order_id)
+
+    def _unmappable(self, session: Session, row: OrderSync, shop: ShopSettings,
+                    exc: MappingError, order_id: int) -> Outcome:
+        reason = f"cannot map the order: {exc}"
+        if row.state in (SyncState.SYNCED, SyncState.REVIEW):
+            lifecycle.changed_after_invoice(session, row, shop,
+                                            f"the new version cannot be mapped ({exc})")
+        elif row.state == SyncState.SENDING:
+            add_event(session, row, "snapshot", reason)  # the attempt in flight decides
+        else:
+            row.payload = None
+            row.content_hash = None
+            lifecycle.to_invalid(row, reason)
+        return Outcome("invalid", reason, order_id)
+
+    def _new_content(self, session: Session, row: OrderSync, shop: ShopSettings,
+                     payload: dict[str, Any], fingerprint: str, created: bool) -> Outcome:
+        now = self.clock.now()
+        if not created and fingerprint == row.content_hash and row.state not in (
+            SyncState.SKIPPED, SyncState.INVALID
+        ):
+            if row.state in (SyncState.PENDING, SyncState.RETRYING):
+                row.payload = payload  # e.g. the status moved on; the schedule stays
+            return Outcome("unchanged", "nothing the invoice shows has changed", row.order_id)
+
+        previous = row.payload
+        row.payload, row.content_hash = payload, fingerprint
+        state = row.state
+        if created or state in RESTARTABLE:
+            lifecycle.to_pending(row, now, fresh=state != SyncState.PENDING or created)
+            return Outcome("applied", "queued for invoicing", row.order_id)
+        if state == SyncState.RETRYING:
+            add_event(session, row, "snapshot", "a newer snapshot replaces the one being retried")
+            return Outcome("applied", "newer snapshot will be sent at the next retry", row.order_id)
+        if state == SyncState.SENDING:
+            add_event(session, row, "snapshot", "a newer snapshot arrived while sending")
+            return Outcome("applied", "newer snapshot arrived while sending", row.order_id)
+        if fingerprint == row.synced_hash:
+            add_event(session, row, "snapshot", "order changed back to what was invoiced")
+            return Outcome("unchanged", "matches the invoice already sent", row.order_id)
+        lifecycle.changed_after_invoice(session, row, shop,
+                                        lifecycle.describe_change(previous, payload))
+        return Outcome("applied", f"changed after invoicing (state {row.state})", row.order_id)
+
+
+def _staleness(row: OrderSync, header: SnapshotHeader) -> str | None:
+    """Why this snapshot must not replace the row's, or None if it may."""
+    if row.snapshot_modified_at is None:
+        return None
+    if header.modified_at is None:
+        return ("date_modified_gmt is missing, so this snapshot cannot be ordered against the "
+                f"one already applied ({row.snapshot_modified_at.isoformat()})")
+    if header.modified_at < row.snapshot_modified_at:
+        return (f"older than the snapshot already applied ({header.modified_at.isoformat()} < "
+                f"{row.snapshot_modified_at.isoformat()})")
+    return None
+
+
+def _error_payload(data: dict[str, Any]) -> Outcome:
+    status = data.get("data", {}).get("status") if isinstance(data.get("data"), dict) else None
+    return Outcome("error_payload", (
+        f"WooCommerce sent an error instead of the order: {data.get('code')}: "
+        f"{data.get('message')} (HTTP {status}); usually the webhook's user lacks rights or "
+        "the order was deleted before delivery"))

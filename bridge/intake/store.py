@@ -1,0 +1,118 @@
+"""Store an authentic delivery durably before it is acknowledged.
+
+The hot path of the webhook: one INSERT and one COMMIT, nothing else. If the database cannot
+take it (down, unreachable, locked past the busy timeout), the delivery goes to the local
+spool instead, still before the 2xx. Parsing and mapping happen later, in the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bridge.clock import utcnow
+from bridge.intake.spool import Spool, SpooledDelivery
+from bridge.storage.database import Database
+from bridge.storage.models import Delivery
+from bridge.storage.repository import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IncomingDelivery:
+    shop: str
+    body: bytes
+    topic: str | None = None
+    webhook_id: str | None = None
+    delivery_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    source: str = "webhook"
+    received_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Where a delivery went: a database row id, or a spool file key."""
+
+    delivery_id: int | None = None
+    spool_key: str | None = None
+
+    @property
+    def spooled(self) -> bool:
+        return self.spool_key is not None
+
+
+class DeliveryStore:
+    def __init__(self, db: Database, spool: Spool) -> None:
+        self.db = db
+        self.spool = spool
+
+    def store(self, incoming: IncomingDelivery) -> Receipt:
+        try:
+            with self.db.transaction() as session:
+                row = _delivery_row(incoming)
+                session.add(row)
+                session.flush()
+                return Receipt(delivery_id=row.id)
+        except IntegrityError:
+            raise  # a bug in our schema, not an outage: spooling would loop forever
+        except DBAPIError as exc:
+            key = Spool.new_key()
+            self.spool.write(_spooled(incoming, key))
+            log.warning("database unavailable, delivery spooled",
+                        extra={"shop": incoming.shop, "spool_key": key, "error": _short(exc)})
+            return Receipt(spool_key=key)
+
+    def import_spool(self, limit: int = 500) -> int:
+        """Move spooled deliveries into the database, oldest first. Returns how many."""
+        imported = 0
+        for path, item in self.spool.items():
+            if item is None:
+                continue
+            with self.db.transaction() as session:
+                values = _delivery_values(item, spool_key=item.key, source="spool")
+                insert_ignoring_conflicts(session, Delivery, values, ["spool_key"])
+                exists = session.execute(select(Delivery.id)
+                                         .where(Delivery.spool_key == item.key)).scalar()
+            if exists is not None:
+                path.unlink(missing_ok=True)
+                imported += 1
+            if imported >= limit:
+                break
+        if imported:
+            log.info("imported spooled deliveries", extra={"count": imported})
+        return imported
+
+
+def _delivery_values(item: IncomingDelivery | SpooledDelivery, *, spool_key: str | None = None,
+                     source: str | None = None) -> dict[str, object]:
+    return {
+        "shop": item.shop, "source": source or item.source, "received_at": item.received_at,
+        "topic": item.topic, "webhook_id": item.webhook_id, "delivery_id": item.delivery_id,
+        "headers": item.headers, "body": item.body,
+        "body_sha256": hashlib.sha256(item.body).hexdigest(), "status": "received",
+        "spool_key": spool_key,
+    }
+
+
+def _delivery_row(incoming: IncomingDelivery) -> Delivery:
+    return Delivery(**_delivery_values(incoming))
+
+
+def _spooled(incoming: IncomingDelivery, key: str) -> SpooledDelivery:
+    return SpooledDelivery(
+        key=key, shop=incoming.shop, source=incoming.source, received_at=incoming.received_at,
+        topic=incoming.topic, webhook_id=incoming.webhook_id, delivery_id=incoming.delivery_id,
+        headers=incoming.headers, body=incoming.body,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

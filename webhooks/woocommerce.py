@@ -1,0 +1,81 @@
+"""``POST /webhooks/woocommerce/<shop>``: the URL a shop's WooCommerce webhooks point to.
+
+WooCommerce never retries a delivery and disables a webhook after repeated non-2xx answers,
+so this endpoint answers non-2xx only when the request is not from the shop at all:
+
+- unknown shop -> 404; body over the limit -> 413; missing or bad signature -> 401;
+- a ping (``webhook_id=N``, form-encoded, unsigned) -> exactly 200;
+- anything authentic -> stored durably (raw bytes and X-WC headers), then 200, whatever its
+  content: a bad order is the worker's to record, not a reason to lose the delivery.
+
+Nothing from an unauthenticated request is stored beyond a log line and a counter.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from bridge import metrics
+from bridge.intake.store import IncomingDelivery
+from bridge.web import ApiError, current_runtime
+from webhooks.signature import verify_signature
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+PING = re.compile(rb"^webhook_id=\d+$")
+#: request headers kept with each delivery (for audit and replay), spelled as WooCommerce
+#: sends them (HTTP stacks change the case; we look them up case-insensitively)
+KEPT_HEADERS = (
+    "User-Agent", "Content-Type", "X-WC-Webhook-Source", "X-WC-Webhook-Topic",
+    "X-WC-Webhook-Resource", "X-WC-Webhook-Event", "X-WC-Webhook-Signature",
+    "X-WC-Webhook-ID", "X-WC-Webhook-Delivery-ID",
+)
+
+
+@bp.post("/woocommerce/<shop_id>")
+def receive(shop_id: str) -> Any:
+    runtime = current_runtime()
+    shop = runtime.settings.shop(shop_id)
+    if shop is None:
+        metrics.deliveries.labels(shop="unknown", topic="", outcome="unknown_shop").inc()
+        log.warning("delivery for an unknown shop", extra={"shop_path": shop_id[:64]})
+        raise ApiError(404, "unknown_shop", "no shop with this id is configured here")
+
+    body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns oversize into 413
+    topic = request.headers.get("X-WC-Webhook-Topic")
+    signature = request.headers.get("X-WC-Webhook-Signature")
+
+    if topic is None and signature is None and PING.match(body.strip()):
+        metrics.deliveries.labels(shop=shop.id, topic="ping", outcome="ping").inc()
+        log.info("webhook ping", extra={"shop": shop.id, "webhook": body.decode()[11:]})
+        return jsonify({"status": "ok"}), 200
+
+    if not verify_signature(body, signature, shop.webhook_secret):
+        reason = "missing" if not signature else "mismatch"
+        metrics.deliveries.labels(shop=shop.id, topic=topic or "", outcome="bad_signature").inc()
+        log.warning("webhook signature rejected", extra={
+            "shop": shop.id, "reason": reason, "topic": topic,
+            "wc_delivery_id": request.headers.get("X-WC-Webhook-Delivery-ID")})
+        raise ApiError(401, "invalid_signature",
+                       f"X-WC-Webhook-Signature is {reason}; check the webhook secret")
+
+    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    receipt = runtime.store.store(IncomingDelivery(
+        shop=shop.id, body=body, topic=topic, headers=headers,
+        webhook_id=request.headers.get("X-WC-Webhook-ID"),
+        delivery_id=request.headers.get("X-WC-Webhook-Delivery-ID"),
+    ))
+    runtime.wake.set()
+    outcome = "spooled" if receipt.spooled else "stored"
+    metrics.deliveries.labels(shop=shop.id, topic=topic or "", outcome=outcome).inc()
+    log.info("delivery accepted", extra={"shop": shop.id, "topic": topic,
+                                         "delivery": receipt.delivery_id,
+                                         "spool_key": receipt.spool_key})
+    return jsonify({"status": "accepted", "delivery": receipt.delivery_id,
+                    "spooled": receipt.spooled}), 200
