@@ -1,0 +1,483 @@
+"""Reading a WooCommerce REST API v3 order (the ``order.*`` webhook payload) into typed data.
+
+Only the parts the invoice needs are read; everything else -- and any field a newer
+WooCommerce or a plugin adds -- is ignored (``unknown = EXCLUDE``), because the payload grows
+with every release and an unknown field must never turn an order away.
+
+What the payload looks like (research notes, woocommerce.md section 4):
+
+- order and line amounts are strings formatted to the shop's decimals (``"8377.20"``, or
+  ``"17000000"`` in a 0-decimal shop); they are read as ``Decimal``, never float;
+- ``*_gmt`` dates are UTC without an offset (``"2025-04-02T07:15:33"``);
+- strings may be ``null``; names may carry HTML entities (``&ndash;``, ``&times;``).
+
+``load_order`` reads each part (order fields, billing, every line) separately so that one
+bad line does not hide the errors of the others: the ``MappingError`` it raises names every
+field that is wrong. ``read_snapshot_header`` is the lenient reader used before mapping.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from bridge.errors import MappingError
+from bridge.mapping import fiscal, money
+from bridge.mapping.draft import SnapshotHeader
+
+MAX_QUANTITY = 10**9
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
+
+# --- typed results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WooBilling:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    country: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class WooLineItem:
+    id: int | None
+    name: str
+    product_id: int
+    variation_id: int
+    quantity: int
+    sku: str
+    #: after discounts, net of tax (even when the shop's prices include tax)
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooShippingLine:
+    id: int | None
+    method_title: str
+    method_id: str
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooFeeLine:
+    id: int | None
+    name: str
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooMeta:
+    key: str
+    #: "mixed" in WooCommerce: string, number, bool, list or object
+    value: Any
+
+
+@dataclass(frozen=True)
+class WooOrder:
+    id: int
+    number: str
+    status: str
+    currency: str
+    total: Decimal
+    #: the shop's decimals, read off the ``total`` string
+    decimals: int
+    date_created_gmt: datetime
+    date_modified_gmt: datetime | None
+    customer_note: str
+    billing: WooBilling
+    meta_data: tuple[WooMeta, ...]
+    line_items: tuple[WooLineItem, ...]
+    shipping_lines: tuple[WooShippingLine, ...]
+    fee_lines: tuple[WooFeeLine, ...]
+
+
+# --- fields ------------------------------------------------------------------------------
+
+
+class Text(fields.Field):
+    """A string; ``null`` and missing read as ``""`` (WooCommerce sends null for unset
+    strings, e.g. ``sku`` of a deleted product). Numbers are accepted as their text (a
+    postcode some plugin stored as a number); lists, objects and booleans are errors."""
+
+    default_error_messages = {"invalid": "must be a string", "required": "required"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        if not kwargs.get("required"):
+            kwargs.setdefault("load_default", "")
+        super().__init__(**kwargs)
+
+    def deserialize(self, value: Any, attr: str | None = None,
+                    data: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        return super().deserialize("" if value is None else value, attr, data, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise self.make_error("invalid")
+        return self.clean(str(value))
+
+    def clean(self, value: str) -> str:
+        return value.strip()
+
+
+class Name(Text):
+    """A product, shipping or fee name: HTML entities decoded (``&ndash;`` -> an en dash) and
+    whitespace stripped, because WooCommerce stores names entity-encoded in places."""
+
+    def clean(self, value: str) -> str:
+        return html.unescape(value).strip()
+
+
+class Checked(Text):
+    """A string run through one of the ``fiscal.normalise_*`` functions."""
+
+    def __init__(self, normalise: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.normalise = normalise
+
+    def clean(self, value: str) -> str:
+        try:
+            return str(self.normalise(value))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class Amount(fields.Field):
+    """Money as ``Decimal``: a formatted string, or a JSON number for leniency."""
+
+    default_error_messages = {"required": "required", "null": "required"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        try:
+            return money.parse_amount(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class FormattedTotal(Amount):
+    """The order ``total``: must be the formatted string, because the shop's decimals are
+    read from it (a JSON number would lose trailing zeros: 8377.20 -> 8377.2)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError(
+                f"must be a string formatted to the shop's decimals, got {value!r}"
+            )
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            money.decimals_of(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if amount < 0:
+            raise ValidationError(f"must not be negative, got {value!r}")
+        return amount
+
+
+class WholeNumber(fields.Field):
+    """An integer; ``2.0`` and ``"2"`` are accepted, ``1.5`` is not (marshmallow's lenient
+    Integer would truncate it silently, and e-Cont.md quantities are integers)."""
+
+    default_error_messages = {"required": "required", "null": "required"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _INTEGER.match(value.strip()):
+            return int(value.strip())
+        raise ValidationError(f"must be a whole number, got {value!r}")
+
+
+class OrderId(fields.Field):
+    """The order id: a positive JSON integer, exactly as ``read_snapshot_header`` wants it."""
+
+    default_error_messages = {"required": "required", "null": "required"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        return parse_order_id(value)
+
+
+class GmtDateTime(fields.Field):
+    """A ``*_gmt`` date (UTC, no offset) as an aware UTC datetime."""
+
+    default_error_messages = {"required": "required", "null": "required"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed = parse_gmt(value)
+        if parsed is None:
+            raise ValidationError(f"not a date-time (YYYY-MM-DDTHH:MM:SS, UTC), got {value!r}")
+        return parsed
+
+
+def parse_order_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"must be a positive integer, got {value!r}")
+    return value
+
+
+def parse_gmt(value: Any) -> datetime | None:
+    """``"2025-04-02T07:15:33"`` (UTC) -> aware UTC datetime; None if unreadable. An offset,
+    if a proxy or plugin added one, is honoured rather than assumed away."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class BillingSchema(_Lenient):
+    email = Checked(fiscal.normalise_email, required=True,
+                    error_messages={"required": "required: e-Cont.md e-mails the invoice "
+                                                "to this address"})
+    first_name = Text()
+    last_name = Text()
+    company = Text()
+    address_1 = Text()
+    address_2 = Text()
+    city = Text()
+    state = Text()
+    postcode = Text()
+    country = Checked(fiscal.normalise_country)
+    phone = Text()
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> WooBilling:
+        return WooBilling(**data)
+
+
+class LineItemSchema(_Lenient):
+    id = WholeNumber(load_default=None)
+    name = Name(required=True, validate=validate.Length(min=1, error="must not be empty"))
+    product_id = WholeNumber(load_default=0)
+    variation_id = WholeNumber(load_default=0)
+    quantity = WholeNumber(required=True, validate=[
+        validate.Range(min=1, error="must be at least 1, got {input}"),
+        # far above any real order; keeps price x quantity inside Decimal's 28 digits
+        validate.Range(max=MAX_QUANTITY, error="must be at most {max}, got {input}"),
+    ])
+    sku = Text()
+    total = Amount(required=True)
+    #: missing tax = untaxed line; the order-total check catches a real omission
+    total_tax = Amount(load_default=Decimal(0))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> WooLineItem:
+        return WooLineItem(**data)
+
+
+class ShippingLineSchema(_Lenient):
+    id = WholeNumber(load_default=None)
+    method_title = Name()
+    method_id = Text()
+    total = Amount(required=True)
+    total_tax = Amount(load_default=Decimal(0))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> WooShippingLine:
+        return WooShippingLine(**data)
+
+
+class FeeLineSchema(_Lenient):
+    id = WholeNumber(load_default=None)
+    name = Name(required=True, validate=validate.Length(min=1, error="must not be empty"))
+    total = Amount(required=True)
+    total_tax = Amount(load_default=Decimal(0))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> WooFeeLine:
+        return WooFeeLine(**data)
+
+
+class OrderFieldsSchema(_Lenient):
+    """The order's own (non-nested) fields; nested parts are read by their own schemas."""
+
+    id = OrderId(required=True)
+    number = Text()
+    status = Text()
+    currency = Checked(fiscal.normalise_currency, required=True)
+    total = FormattedTotal(required=True)
+    date_created_gmt = GmtDateTime(required=True)
+    customer_note = Text()
+
+
+# --- loading -----------------------------------------------------------------------------
+
+Errors = dict[str, list[str]]
+
+
+def load_order(data: Mapping[str, Any]) -> WooOrder:
+    """Read the parts of a v3 order the invoice needs; ``MappingError`` names every bad field."""
+    if not isinstance(data, Mapping):
+        raise MappingError({"order": ["must be a JSON object"]})
+    errors: Errors = {}
+    head = _load(OrderFieldsSchema(), data, "", errors)
+    billing = _load(BillingSchema(), {} if data.get("billing") is None else data["billing"],
+                    "billing", errors)
+    items = _load_list(LineItemSchema(), data, "line_items", errors)
+    shipping = _load_list(ShippingLineSchema(), data, "shipping_lines", errors)
+    fees = _load_list(FeeLineSchema(), data, "fee_lines", errors)
+    decimals = _decimals(data.get("total"))
+    if decimals is not None:
+        # Checked even when other fields failed, so the operator sees every problem at once.
+        total_text = data["total"]
+        _check_places(decimals, total_text, "line_items", items, errors)
+        _check_places(decimals, total_text, "shipping_lines", shipping, errors)
+        _check_places(decimals, total_text, "fee_lines", fees, errors)
+    if errors or head is None or billing is None or decimals is None:
+        raise MappingError(errors)
+    return WooOrder(
+        id=head["id"],
+        number=head["number"],
+        status=head["status"],
+        currency=head["currency"],
+        total=money.quantize(head["total"], decimals),
+        decimals=decimals,
+        date_created_gmt=head["date_created_gmt"],
+        # only informational here; the snapshot header is what orders deliveries
+        date_modified_gmt=parse_gmt(data.get("date_modified_gmt")),
+        customer_note=head["customer_note"],
+        billing=billing,
+        meta_data=read_meta(data),
+        line_items=tuple(i for i in items if i is not None),
+        shipping_lines=tuple(s for s in shipping if s is not None),
+        fee_lines=tuple(f for f in fees if f is not None),
+    )
+
+
+def read_meta(data: Mapping[str, Any]) -> tuple[WooMeta, ...]:
+    """``meta_data`` read leniently: entries that are not ``{key: str, value: ...}`` are
+    skipped -- other plugins' meta are not ours to reject."""
+    raw = data.get("meta_data") if isinstance(data, Mapping) else None
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        WooMeta(entry["key"], entry.get("value"))
+        for entry in raw
+        if isinstance(entry, Mapping) and isinstance(entry.get("key"), str)
+    )
+
+
+def read_snapshot_header(data: Mapping[str, Any]) -> SnapshotHeader:
+    """The order id, number, status and date_modified_gmt, best effort: only a missing or
+    non-positive-integer ``id`` is an error, so a delivery whose order is otherwise unusable
+    can still be recorded against the right order."""
+    raw_id = data.get("id") if isinstance(data, Mapping) else None
+    try:
+        order_id = parse_order_id(raw_id)
+    except ValidationError as exc:
+        raise MappingError({"id": _messages(exc.messages)}) from None
+    number = data.get("number")
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)
+    status = data.get("status")
+    return SnapshotHeader(
+        order_id=order_id,
+        number=(number.strip() or None) if isinstance(number, str) else None,
+        status=(status.strip() or None) if isinstance(status, str) else None,
+        modified_at=parse_gmt(data.get("date_modified_gmt")),
+    )
+
+
+def _load(schema: Schema, raw: Any, path: str, errors: Errors) -> Any:
+    """Load one part; on failure record its errors under ``path`` and return None."""
+    if not isinstance(raw, Mapping):
+        _add(errors, path or "order", "must be a JSON object")
+        return None
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        errors.update(flatten(exc.messages, path))
+        return None
+
+
+def _load_list(schema: Schema, data: Mapping[str, Any], name: str, errors: Errors) -> list[Any]:
+    raw = data.get(name)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        _add(errors, name, "must be a list")
+        return []
+    return [_load(schema, item, f"{name}[{index}]", errors) for index, item in enumerate(raw)]
+
+
+def _decimals(total: Any) -> int | None:
+    """The shop's decimals from the order ``total`` string; None if it is unreadable (the
+    schema reports why)."""
+    if not isinstance(total, str):
+        return None
+    try:
+        return money.decimals_of(total)
+    except ValueError:
+        return None
+
+
+def _check_places(decimals: int, total_text: str, name: str, parts: list[Any],
+                  errors: Errors) -> None:
+    """Every line amount must fit the decimals the order total shows: more places means the
+    payload is not what WooCommerce formats, and rounding it here would change the money."""
+    for index, part in enumerate(parts):
+        if part is None:
+            continue
+        for attr in ("total", "total_tax"):
+            value = getattr(part, attr)
+            if not money.fits(value, decimals):
+                _add(errors, f"{name}[{index}].{attr}",
+                     f"{value} has more than {decimals} decimal places "
+                     f"(the order total {total_text!r} has {decimals})")
+
+
+def flatten(messages: Any, prefix: str = "") -> Errors:
+    """marshmallow's nested messages -> ``{"line_items[1].quantity": [...]}``."""
+    if not isinstance(messages, Mapping):
+        return {prefix or "order": _messages(messages)}
+    out: Errors = {}
+    for key, value in messages.items():
+        if key == "_schema":
+            path = prefix or "order"
+        elif isinstance(key, int):
+            path = f"{prefix}[{key}]"
+        else:
+            path = f"{prefix}.{key}" if prefix else str(key)
+        for sub_path, reasons in flatten(value, path).items():
+            out.setdefault(sub_path, []).extend(reasons)
+    return out
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _add(errors: Errors, path: str, reason: str) -> None:
+    errors.setdefault(path, []).append(reason)
