@@ -1,0 +1,1 @@
+"""e-Cont.md (api.diginet.md): the adapter, its simulator and the assumptions they share."""

@@ -1,0 +1,131 @@
+"""The e-Cont.md adapter: renders drafts into put/invoice bodies and sends them.
+
+Strategy against duplicate invoices (docs/guarantees.md explains it for operators): the body
+carries the WooCommerce order id as ``order.id``, which is stable across every retry of the
+same order. Whether e-Cont.md uses it to refuse or fold a repeated put is undocumented, so
+the shop's ``repeated_order`` setting says what to expect:
+
+- ``reject`` or ``return_existing``: a repeat is harmless, so ambiguous failures are retried
+  and the upstream's answer (duplicate / existing invoice) settles the row;
+- ``unknown`` (default) or ``create_new``: a repeat could create a second invoice, so after an
+  ambiguous failure the row stops in ``review`` for a person instead of being re-sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from bridge.config import DispatchSettings, EcontSettings
+from bridge.errors import (
+    UpstreamAuthError,
+    UpstreamBadResponse,
+    UpstreamEndpointError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from bridge.mapping.draft import InvoiceDraft
+from bridge.upstreams.base import InvoiceRef
+from bridge.upstreams.econt import assumptions as econt
+from bridge.upstreams.http import HttpClient, parse_retry_after
+
+
+class EcontUpstream:
+    kind = "econt"
+
+    def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None,
+                 dispatch: DispatchSettings | None = None) -> None:
+        dispatch = dispatch or DispatchSettings()
+        self.settings = settings
+        self.url = settings.base_url + econt.PUT_INVOICE_PATH
+        self.http = http or HttpClient(connect_timeout=dispatch.connect_timeout,
+                                       read_timeout=dispatch.read_timeout)
+
+    @property
+    def dedupes_repeats(self) -> bool:
+        return self.settings.repeated_order in ("reject", "return_existing")
+
+    def render(self, draft: InvoiceDraft) -> dict[str, Any]:
+        from bridge.upstreams.econt.schema import render_invoice
+
+        return render_invoice(draft)
+
+    def request_body(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        connect = {"client": self.settings.client_id, "token": self.settings.token,
+                   "language": self.settings.language}
+        return {"connect": connect, **payload}
+
+    def create_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef:
+        response = self.http.post_json(self.url, self.request_body(payload))
+        return interpret_response(response)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def interpret_response(response: requests.Response) -> InvoiceRef:
+    """Turn an e-Cont.md answer into an ``InvoiceRef`` or the right ``UpstreamError``."""
+    status = response.status_code
+    envelope = _envelope(response)
+    data = envelope.get("data") if isinstance(envelope, dict) else None
+    data = data if isinstance(data, dict) else {}
+    message = _message(data, response)
+
+    if 200 <= status < 300:
+        if envelope is None:
+            # The request got through but the answer is unreadable: the invoice may exist.
+            raise UpstreamBadResponse(f"HTTP {status} with an unreadable body: {message}",
+                                      http_status=status, ambiguous=True)
+        if envelope.get("status") == econt.STATUS_OK:
+            invoice = data.get("invoice") if isinstance(data.get("invoice"), dict) else {}
+            return InvoiceRef(
+                invoice_id=_text(invoice.get(econt.INVOICE_ID_FIELD)),
+                invoice_number=_text(invoice.get(econt.INVOICE_NUMBER_FIELD)),
+                existed=bool(invoice.get(econt.EXISTING_FLAG)),
+                http_status=status,
+            )
+        raise UpstreamRejected(f"HTTP {status} but status {envelope.get('status')!r}: {message}",
+                               http_status=status)
+    if status == econt.DUPLICATE_HTTP_STATUS and data.get("code") == econt.DUPLICATE_ORDER_CODE:
+        return InvoiceRef(invoice_id=None, existed=True, http_status=status)
+    if status in (401, 403):
+        raise UpstreamAuthError(f"HTTP {status}: {message}", http_status=status)
+    if status == 404:
+        raise UpstreamEndpointError(f"HTTP 404 (is base_url right?): {message}", http_status=status)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get(econt.RETRY_AFTER_HEADER))
+        raise UpstreamRateLimited(f"HTTP 429: {message}", retry_after=retry_after)
+    if status >= 500:
+        # The docs call 4xx/5xx "failed requests": we read a 5xx as "nothing was created".
+        raise UpstreamUnavailable(f"HTTP {status}: {message}", http_status=status)
+    if status in (408, 425):
+        raise UpstreamUnavailable(f"HTTP {status}: {message}", http_status=status)
+    raise UpstreamRejected(f"HTTP {status}: {message}", http_status=status)
+
+
+def _envelope(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _message(data: Mapping[str, Any], response: requests.Response) -> str:
+    message = data.get("message")
+    if isinstance(message, str) and message:
+        return message[:500]
+    if message is not None:
+        return json.dumps(message, ensure_ascii=False)[:500]
+    text = response.text.strip().replace("\n", " ")
+    return (text[:200] or "(empty body)")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
