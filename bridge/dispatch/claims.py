@@ -1,0 +1,81 @@
+"""Claiming due work with a lease, and reaping leases whose worker died.
+
+PostgreSQL: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``, so many
+workers claim disjoint rows without waiting on each other. SQLite: the same statement
+(SQLAlchemy drops FOR UPDATE there) inside ``BEGIN IMMEDIATE``, which serialises claimers on
+the single write lock -- the shape Oban's SQLite engine uses.
+
+A claimed row is ``sending`` with ``lease_owner`` (unique per claim) and ``lease_until``. One
+row per order means two events of one order can never be dispatched at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bridge.storage.database import Database
+from bridge.storage.models import OrderSync, ShopState
+from bridge.storage.states import DUE_STATES, SyncState
+
+
+@dataclass(frozen=True)
+class Claim:
+    sync_id: int
+    shop: str
+    order_id: int
+    payload: dict[str, Any]
+    content_hash: str | None
+    attempts: int
+    first_attempt_at: datetime | None
+    lease_owner: str
+    lease_until: datetime
+
+
+def claim_due(db: Database, *, shops: Sequence[str], worker_id: str, limit: int,
+              lease_seconds: float, now: datetime) -> list[Claim]:
+    if limit <= 0 or not shops:
+        return []
+    owner = f"{worker_id}/{uuid.uuid4().hex[:12]}"
+    until = now + timedelta(seconds=lease_seconds)
+    paused = select(ShopState.shop).where(ShopState.paused.is_(True))
+    due = (
+        select(OrderSync.id)
+        .where(OrderSync.state.in_(DUE_STATES), OrderSync.next_attempt_at <= now,
+               OrderSync.shop.in_(shops), OrderSync.shop.not_in(paused),
+               OrderSync.payload.is_not(None))
+        .order_by(OrderSync.next_attempt_at, OrderSync.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OrderSync)
+        .where(OrderSync.id.in_(due.scalar_subquery()))
+        .values(state=SyncState.SENDING, lease_owner=owner, lease_until=until, updated_at=now,
+                first_attempt_at=func.coalesce(OrderSync.first_attempt_at, now))
+        .returning(OrderSync.id, OrderSync.shop, OrderSync.order_id, OrderSync.payload,
+                   OrderSync.content_hash, OrderSync.attempts, OrderSync.first_attempt_at)
+        .execution_options(synchronize_session=False)
+    )
+    with db.transaction() as session:
+        rows = session.execute(statement).all()
+    claims = [Claim(r.id, r.shop, r.order_id, r.payload, r.content_hash, r.attempts,
+                    r.first_attempt_at, owner, until) for r in rows]
+    return sorted(claims, key=lambda c: c.sync_id)
+
+
+def expired_leases(session: Session, *, now: datetime, limit: int = 100) -> list[OrderSync]:
+    """Rows still ``sending`` after their lease ran out, locked for the caller."""
+    return list(session.execute(
+        select(OrderSync)
+        .where(OrderSync.state == SyncState.SENDING, OrderSync.lease_until < now)
+        .order_by(OrderSync.lease_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars())

@@ -1,0 +1,293 @@
+"""The worker: one loop that does all the background work.
+
+Each turn it (1) imports the local spool, (2) processes received deliveries into sync rows,
+(3) reaps leases whose worker died, (4) claims due rows up to its free dispatch slots and
+sends them on a thread pool, (5) writes a heartbeat. Then it sleeps until woken (the web
+process in ``run`` sets an event on every delivery) or the poll interval passes.
+
+Stopping (SIGTERM, or ``stop()``): no new claims; in-flight dispatches get ``shutdown_grace``
+seconds to finish; any still running after that are released as interrupted (the same
+ambiguous-outcome rule as a dead worker), so no lease is left to time out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from bridge import metrics
+from bridge.clock import Clock
+from bridge.config import Settings
+from bridge.dispatch import outcomes
+from bridge.dispatch.claims import Claim, claim_due, expired_leases
+from bridge.dispatch.ratelimit import RateLimiter
+from bridge.dispatch.retry import RetryPolicy
+from bridge.errors import UpstreamBadResponse, UpstreamError, UpstreamRateLimited
+from bridge.intake.process import DeliveryProcessor
+from bridge.intake.spool import Spool
+from bridge.intake.store import DeliveryStore
+from bridge.storage.database import Database
+from bridge.storage.models import OrderSync, WorkerHeartbeat
+from bridge.storage.repository import insert_ignoring_conflicts
+from bridge.upstreams import UpstreamRegistry
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 5.0
+#: a worker whose heartbeat is older than this counts as gone (for rate-limit sharing)
+HEARTBEAT_STALE = 30.0
+
+
+@dataclass
+class TurnReport:
+    imported: int = 0
+    processed: int = 0
+    reaped: int = 0
+    dispatched: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.imported or self.processed or self.reaped or self.dispatched)
+
+
+class Worker:
+    def __init__(self, settings: Settings, db: Database, *,
+                 upstreams: UpstreamRegistry | None = None, clock: Clock | None = None,
+                 wake: threading.Event | None = None, worker_id: str | None = None,
+                 policy: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock or Clock()
+        self.upstreams = upstreams or UpstreamRegistry(settings)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.wake = wake or threading.Event()
+        self.stopping = threading.Event()
+        self.policy = policy or RetryPolicy(settings.dispatch.retry)
+        self.limiter = RateLimiter()
+        self.processor = DeliveryProcessor(db, settings, self.upstreams, self.clock)
+        self.store = DeliveryStore(db, Spool(settings.server.spool_dir))
+        self.concurrency = settings.dispatch.concurrency
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
+                                        thread_name_prefix="dispatch")
+        self._in_flight: dict[Future[str], Claim] = {}
+        self._lock = threading.Lock()
+        self._last_heartbeat = 0.0
+        self._outcomes: dict[str, int] = {}
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Loop until ``stop()``; survives database outages by backing off."""
+        log.info("worker started", extra={"worker": self.worker_id,
+                                          "concurrency": self.concurrency})
+        backoff = 0.0
+        while not self.stopping.is_set():
+            try:
+                report = self.turn()
+                backoff = 0.0
+            except DBAPIError as exc:
+                backoff = min(30.0, max(1.0, backoff * 2))
+                log.warning("database unavailable; worker backing off",
+                            extra={"seconds": backoff, "error": str(exc).splitlines()[0][:200]})
+                self.stopping.wait(backoff)
+                continue
+            if report.busy and self._free_slots() > 0:
+                continue
+            self._idle()
+        self._shutdown()
+
+    def turn(self, *, dispatch_wait: bool = False) -> TurnReport:
+        """One pass over all the work. ``dispatch_wait`` waits for this turn's dispatches
+        (tests and ``drain`` want that; the loop does not)."""
+        report = TurnReport()
+        report.imported = self.store.import_spool()
+        report.processed = self.processor.process_pending()
+        report.reaped = self.reap()
+        claims = self.claim()
+        report.dispatched = len(claims)
+        futures = [self._submit(claim) for claim in claims]
+        if dispatch_wait and futures:
+            wait(futures)
+        self.heartbeat()
+        with self._lock:
+            report.outcomes = dict(self._outcomes)
+        return report
+
+    def drain(self, *, timeout: float = 60.0) -> TurnReport:
+        """Work until nothing is left that is due now (tests, ``demo``, ``resync --now``)."""
+        deadline = time.monotonic() + timeout
+        total = TurnReport()
+        while time.monotonic() < deadline:
+            report = self.turn(dispatch_wait=True)
+            total.imported += report.imported
+            total.processed += report.processed
+            total.reaped += report.reaped
+            total.dispatched += report.dispatched
+            total.outcomes = report.outcomes
+            if not report.busy:
+                return total
+        raise TimeoutError(f"work still left after {timeout:g}s")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def _idle(self) -> None:
+        with self._lock:
+            futures = list(self._in_flight)
+        timeout = self.settings.dispatch.poll_interval
+        if futures and self._free_slots() == 0:
+            wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+            return
+        if self.wake.wait(timeout):
+            self.wake.clear()
+
+    # --- claiming and dispatching ------------------------------------------------------------
+
+    def _free_slots(self) -> int:
+        with self._lock:
+            return self.concurrency - len(self._in_flight)
+
+    def claim(self) -> list[Claim]:
+        if self.stopping.is_set():
+            return []
+        return claim_due(self.db, shops=list(self.settings.shops), worker_id=self.worker_id,
+                         limit=self._free_slots(), lease_seconds=self.settings.dispatch.lease,
+                         now=self.clock.now())
+
+    def _submit(self, claim: Claim) -> Future[str]:
+        future = self._pool.submit(self.dispatch, claim)
+        with self._lock:
+            self._in_flight[future] = claim
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[str]) -> None:
+        with self._lock:
+            self._in_flight.pop(future, None)
+            if not future.cancelled() and future.exception() is None:
+                outcome = future.result()
+                self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        if future.exception() is not None:
+            log.error("dispatch crashed", exc_info=future.exception())
+        self.wake.set()
+
+    def dispatch(self, claim: Claim) -> str:
+        """Send one claimed row upstream and record the answer."""
+        shop = self.settings.shops[claim.shop]
+        upstream = self.upstreams.for_shop(claim.shop)
+        account = shop.upstream.account_key
+        self.limiter.acquire(account, shop.upstream.rate_limit, shop.upstream.rate_burst,
+                             stop=self.stopping)
+        started = self.clock.now()
+        t0 = time.perf_counter()
+        ref, error = None, None
+        try:
+            ref = upstream.create_invoice(claim.payload)
+        except UpstreamError as exc:
+            error = exc
+        except Exception as exc:  # our own bug; it may have happened after sending
+            log.exception("adapter failed", extra={"shop": claim.shop, "order_id": claim.order_id})
+            error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
+                                        ambiguous=True)
+        duration_ms = (time.perf_counter() - t0) * 1000
+        if isinstance(error, UpstreamRateLimited):
+            self.limiter.block(account, error.retry_after or 1.0)
+        result = outcomes.AttemptResult(started, duration_ms, ref, error)
+        with self.db.transaction() as session:
+            row = session.get(OrderSync, claim.sync_id, with_for_update=True,
+                              populate_existing=True)
+            if row is None:
+                return "vanished"
+            outcome = outcomes.record_result(
+                session, row, claim, result, shop=shop, upstream=upstream, policy=self.policy,
+                worker_id=self.worker_id, now=self.clock.now())
+        metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
+        metrics.dispatch_seconds.labels(shop=claim.shop).observe(duration_ms / 1000)
+        log.info("dispatch attempt", extra={
+            "shop": claim.shop, "order_id": claim.order_id, "outcome": outcome,
+            "http_status": result.http_status, "duration_ms": round(duration_ms, 1),
+            "error": str(error) if error else None})
+        return outcome
+
+    # --- leases --------------------------------------------------------------------------
+
+    def reap(self) -> int:
+        """Settle rows whose lease expired: their worker died mid-dispatch."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            rows = expired_leases(session, now=now)
+            for row in rows:
+                upstream = (self.upstreams.for_shop(row.shop)
+                            if row.shop in self.settings.shops else None)
+                outcomes.interrupted(
+                    session, row, upstream=upstream, now=now, worker_id=self.worker_id,
+                    reason=f"lease {row.lease_owner} expired at {row.lease_until:%Y-%m-%d %H:%M:%S}"
+                           " UTC (worker stopped mid-dispatch)")
+        if rows:
+            log.warning("reaped expired leases", extra={"count": len(rows)})
+        return len(rows)
+
+    def _shutdown(self) -> None:
+        grace = self.settings.dispatch.shutdown_grace
+        with self._lock:
+            futures = list(self._in_flight)
+        if futures:
+            log.info("waiting for in-flight dispatches", extra={"count": len(futures),
+                                                                 "grace_seconds": grace})
+            wait(futures, timeout=grace)
+        with self._lock:
+            stuck = list(self._in_flight.values())
+        if stuck:
+            self._release(stuck)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.heartbeat(stopped=True)
+        self.upstreams.close()
+        log.info("worker stopped", extra={"worker": self.worker_id, "released": len(stuck)})
+
+    def _release(self, claims: list[Claim]) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            for claim in claims:
+                row = session.get(OrderSync, claim.sync_id, with_for_update=True,
+                                  populate_existing=True)
+                if row is None or row.lease_owner != claim.lease_owner:
+                    continue
+                outcomes.interrupted(
+                    session, row, upstream=self.upstreams.for_shop(claim.shop), now=now,
+                    worker_id=self.worker_id,
+                    reason="worker stopped before the upstream answered (shutdown grace over)")
+
+    # --- heartbeat ---------------------------------------------------------------------
+
+    def heartbeat(self, *, stopped: bool = False) -> None:
+        now_mono = time.monotonic()
+        if not stopped and now_mono - self._last_heartbeat < HEARTBEAT_INTERVAL:
+            return
+        self._last_heartbeat = now_mono
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            insert_ignoring_conflicts(session, WorkerHeartbeat, {
+                "worker_id": self.worker_id, "hostname": socket.gethostname(),
+                "pid": os.getpid(), "started_at": now, "heartbeat_at": now}, ["worker_id"])
+            beat = session.get(WorkerHeartbeat, self.worker_id, with_for_update=True)
+            if beat is not None:
+                beat.heartbeat_at = now
+                beat.stopped_at = now if stopped else None
+            live = session.execute(
+                select(func.count()).select_from(WorkerHeartbeat).where(
+                    WorkerHeartbeat.stopped_at.is_(None),
+                    WorkerHeartbeat.heartbeat_at > now - timedelta(seconds=HEARTBEAT_STALE))
+            ).scalar_one()
+        self.limiter.share = max(1, int(live))

@@ -1,0 +1,309 @@
+"""The worker's dispatch rules, driven against the in-memory upstream with a fake clock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bridge.clock import FakeClock
+from bridge.config import Settings
+from bridge.dispatch.claims import claim_due
+from bridge.dispatch.worker import Worker
+from bridge.errors import (
+    UpstreamAuthError,
+    UpstreamConnectionError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from bridge.intake.process import DeliveryProcessor
+from bridge.intake.spool import Spool
+from bridge.intake.store import DeliveryStore, IncomingDelivery
+from bridge.storage.database import Database
+from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
+from bridge.storage.repository import set_shop_paused
+from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.memory import InMemoryUpstream
+from bridge.woocommerce.samples import build_order
+from bridge.woocommerce.sender import php_json_encode
+from tests.conftest import SHOP
+
+T0 = datetime(2026, 3, 14, 16, 42, 7, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 15, tzinfo=UTC))
+
+
+@pytest.fixture
+def worker(settings: Settings, db: Database, memory_registry: UpstreamRegistry,
+           clock: FakeClock) -> Worker:
+    return Worker(settings, db, upstreams=memory_registry, clock=clock, worker_id="w1")
+
+
+@pytest.fixture
+def order_in(db: Database, tmp_path: Path, settings: Settings,
+             memory_registry: UpstreamRegistry, clock: FakeClock) -> Any:
+    """Store and process an order so its row is pending."""
+    store = DeliveryStore(db, Spool(tmp_path / "spool"))
+    processor = DeliveryProcessor(db, settings, memory_registry, clock)
+
+    def _order(order_id: int = 1187, minutes: int = 0, **kwargs: Any) -> None:
+        payload = build_order(order_id=order_id, date_created_gmt=T0,
+                              date_modified_gmt=T0 + timedelta(minutes=minutes), **kwargs)
+        store.store(IncomingDelivery(shop=SHOP, topic="order.updated",
+                                     body=php_json_encode(payload)))
+        processor.process_pending()
+    return _order
+
+
+def row(db: Database, order_id: int = 1187) -> OrderSync:
+    with db.read() as session:
+        return session.execute(select(OrderSync).where(OrderSync.order_id == order_id)
+                               ).scalar_one()
+
+
+def attempts(db: Database) -> list[DispatchAttempt]:
+    with db.read() as session:
+        return list(session.execute(select(DispatchAttempt).order_by(DispatchAttempt.id))
+                    .scalars())
+
+
+def test_sends_and_records_the_invoice(order_in: Any, worker: Worker, db: Database,
+                                       memory_upstream: InMemoryUpstream) -> None:
+    order_in()
+    report = worker.turn(dispatch_wait=True)
+    assert report.dispatched == 1
+    sync = row(db)
+    assert sync.state == "synced" and sync.attempts == 1
+    assert sync.invoice_id == memory_upstream.invoices[0].invoice_id
+    assert sync.synced_hash == sync.content_hash and sync.lease_owner is None
+    [attempt] = attempts(db)
+    assert attempt.outcome == "created" and attempt.invoice_id == sync.invoice_id
+    assert attempt.worker == "w1" and attempt.duration_ms is not None
+
+
+def test_transient_failure_retries_with_backoff(order_in: Any, worker: Worker, db: Database,
+                                                memory_upstream: InMemoryUpstream,
+                                                clock: FakeClock) -> None:
+    order_in()
+    memory_upstream.fail_next(UpstreamUnavailable("HTTP 503", http_status=503))
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "retrying" and sync.attempts == 1 and sync.last_http_status == 503
+    assert clock.now() <= sync.next_attempt_at <= clock.now() + timedelta(seconds=30)
+    clock.advance(30)
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "synced" and sync.attempts == 2
+    assert [a.outcome for a in attempts(db)] == ["retry", "created"]
+
+
+def test_not_retried_before_it_is_due(order_in: Any, worker: Worker, db: Database,
+                                      memory_upstream: InMemoryUpstream,
+                                      clock: FakeClock) -> None:
+    order_in()
+    memory_upstream.fail_next(UpstreamConnectionError("refused", ambiguous=False))
+    worker.turn(dispatch_wait=True)
+    due = row(db).next_attempt_at
+    clock.advance(max(0.0, (due - clock.now()).total_seconds() - 0.5))
+    if due > clock.now():
+        assert worker.turn(dispatch_wait=True).dispatched == 0
+
+
+def test_gives_up_after_max_attempts(make_settings: Any, db: Database, order_in: Any,
+                                     memory_registry: UpstreamRegistry,
+                                     memory_upstream: InMemoryUpstream, clock: FakeClock) -> None:
+    settings = make_settings({"dispatch": {"retry": {"max_attempts": 3}}})
+    worker = Worker(settings, db, upstreams=memory_registry, clock=clock)
+    order_in()
+    memory_upstream.fail_next(*[UpstreamUnavailable("HTTP 500", http_status=500)] * 3)
+    for _ in range(3):
+        worker.turn(dispatch_wait=True)
+        clock.advance(3600)
+    sync = row(db)
+    assert sync.state == "failed" and sync.attempts == 3
+    assert "gave up after 3 attempts" in sync.last_error and "HTTP 500" in sync.last_error
+    assert memory_upstream.invoices == []
+
+
+def test_rejection_is_permanent_with_the_upstream_message(order_in: Any, worker: Worker,
+                                                          db: Database,
+                                                          memory_upstream: InMemoryUpstream,
+                                                          clock: FakeClock) -> None:
+    order_in()
+    memory_upstream.fail_next(UpstreamRejected("HTTP 400: order.billing.email: required",
+                                               http_status=400))
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "failed" and sync.next_attempt_at is None
+    assert "order.billing.email: required" in sync.last_error
+    clock.advance(86400)
+    assert worker.turn(dispatch_wait=True).dispatched == 0
+
+
+def test_ambiguous_failure_without_dedupe_stops_for_review(order_in: Any, worker: Worker,
+                                                           db: Database,
+                                                           memory_upstream: InMemoryUpstream,
+                                                           clock: FakeClock) -> None:
+    memory_upstream.repeated_order = "create_new"
+    order_in()
+    memory_upstream.fail_next(UpstreamTimeout("no answer in time", ambiguous=True),
+                              after_create=True)
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "review" and "outcome unknown" in sync.last_error
+    clock.advance(86400)
+    worker.turn(dispatch_wait=True)
+    assert len(memory_upstream.invoices) == 1  # never re-sent: no duplicate
+
+
+def test_ambiguous_failure_with_dedupe_retries_and_settles(order_in: Any, worker: Worker,
+                                                           db: Database,
+                                                           memory_upstream: InMemoryUpstream,
+                                                           clock: FakeClock) -> None:
+    memory_upstream.repeated_order = "return_existing"
+    order_in()
+    memory_upstream.fail_next(UpstreamConnectionError("connection lost", ambiguous=True),
+                              after_create=True)
+    worker.turn(dispatch_wait=True)
+    assert row(db).state == "retrying"
+    clock.advance(60)
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "synced" and sync.invoice_id == memory_upstream.invoices[0].invoice_id
+    assert len(memory_upstream.invoices) == 1
+    assert [a.outcome for a in attempts(db)] == ["retry", "exists"]
+
+
+def test_auth_failure_pauses_the_shop_without_burning_attempts(order_in: Any, worker: Worker,
+                                                               db: Database,
+                                                               memory_upstream: InMemoryUpstream,
+                                                               clock: FakeClock) -> None:
+    order_in(1)
+    order_in(2)
+    # Both rows are in flight in the same turn; a bad key fails every request of the account.
+    memory_upstream.fail_next(*[UpstreamAuthError("HTTP 401: Incorrect or missing API key",
+                                                  http_status=401)] * 2)
+    worker.turn(dispatch_wait=True)
+    with db.read() as session:
+        state = session.get(ShopState, SHOP)
+        assert state.paused and "Incorrect or missing API key" in state.paused_reason
+    clock.advance(3600)
+    assert worker.turn(dispatch_wait=True).dispatched == 0  # paused: nothing claimed
+    assert {row(db, 1).attempts, row(db, 2).attempts} == {0}
+    with db.transaction() as session:
+        set_shop_paused(session, SHOP, False, None)
+    worker.drain()
+    assert row(db, 1).state == row(db, 2).state == "synced"
+
+
+def test_rate_limited_is_throttled_not_counted(order_in: Any, worker: Worker, db: Database,
+                                               memory_upstream: InMemoryUpstream,
+                                               clock: FakeClock) -> None:
+    order_in()
+    memory_upstream.fail_next(UpstreamRateLimited("HTTP 429", retry_after=120))
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "retrying" and sync.attempts == 0
+    assert sync.next_attempt_at == clock.now() + timedelta(seconds=120)
+    assert attempts(db)[0].outcome == "throttled"
+
+
+def test_dead_workers_lease_is_reaped(order_in: Any, worker: Worker, db: Database,
+                                      settings: Settings, clock: FakeClock,
+                                      memory_upstream: InMemoryUpstream) -> None:
+    order_in()
+    # A worker claims the row and dies (kill -9) before answering.
+    [claim] = claim_due(db, shops=[SHOP], worker_id="dead", limit=5, lease_seconds=30,
+                        now=clock.now())
+    assert row(db).state == "sending" and row(db).lease_owner == claim.lease_owner
+    clock.advance(10)
+    assert worker.reap() == 0  # lease still valid: never processed by two workers at once
+    assert worker.turn(dispatch_wait=True).dispatched == 0
+    clock.advance(25)
+    assert worker.reap() == 1
+    sync = row(db)
+    assert sync.state == "review" and "worker stopped mid-dispatch" in sync.last_error
+    assert sync.lease_owner is None and attempts(db)[-1].outcome == "interrupted"
+    assert memory_upstream.calls == 0
+
+
+def test_reaped_row_is_resent_when_the_upstream_dedupes(order_in: Any, worker: Worker,
+                                                        db: Database, clock: FakeClock,
+                                                        memory_upstream: InMemoryUpstream) -> None:
+    memory_upstream.repeated_order = "return_existing"
+    order_in()
+    claim_due(db, shops=[SHOP], worker_id="dead", limit=5, lease_seconds=30, now=clock.now())
+    clock.advance(31)
+    worker.drain()
+    assert row(db).state == "synced" and len(memory_upstream.invoices) == 1
+
+
+def test_late_answer_after_reaping_still_settles(order_in: Any, worker: Worker, db: Database,
+                                                 clock: FakeClock,
+                                                 memory_upstream: InMemoryUpstream) -> None:
+    order_in()
+    [claim] = claim_due(db, shops=[SHOP], worker_id="slow", limit=5, lease_seconds=30,
+                        now=clock.now())
+    clock.advance(31)
+    worker.reap()
+    assert row(db).state == "review"
+    assert worker.dispatch(claim) == "late_created"  # the slow worker's answer arrives
+    sync = row(db)
+    assert sync.state == "synced" and sync.invoice_id == memory_upstream.invoices[0].invoice_id
+
+
+def test_two_claims_never_take_the_same_row(order_in: Any, db: Database,
+                                            clock: FakeClock) -> None:
+    for order_id in range(1, 6):
+        order_in(order_id)
+    first = claim_due(db, shops=[SHOP], worker_id="a", limit=3, lease_seconds=30, now=clock.now())
+    second = claim_due(db, shops=[SHOP], worker_id="b", limit=10, lease_seconds=30,
+                       now=clock.now())
+    assert len(first) == 3 and len(second) == 2
+    assert not {c.sync_id for c in first} & {c.sync_id for c in second}
+
+
+def test_order_changed_while_sending_goes_to_review(order_in: Any, worker: Worker, db: Database,
+                                                    clock: FakeClock) -> None:
+    order_in()
+    [claim] = claim_due(db, shops=[SHOP], worker_id="w1", limit=1, lease_seconds=30,
+                        now=clock.now())
+    order_in(minutes=5, customer_note="Actually, please call first")  # arrives mid-send
+    worker.dispatch(claim)
+    sync = row(db)
+    assert sync.state == "review" and "changed while it was being sent" in sync.last_error
+
+
+def test_graceful_stop_releases_a_hung_dispatch(make_settings: Any, db: Database,
+                                                order_in: Any) -> None:
+    settings = make_settings({"dispatch": {"shutdown_grace": "200ms", "poll_interval": "20ms"}})
+    entered, release = threading.Event(), threading.Event()
+
+    class Hanging(InMemoryUpstream):
+        def create_invoice(self, payload: Any) -> Any:
+            entered.set()
+            release.wait(10)
+            return super().create_invoice(payload)
+
+    registry = UpstreamRegistry(settings, overrides={SHOP: Hanging(kind="econt")})
+    worker = Worker(settings, db, upstreams=registry)
+    order_in()
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert entered.wait(10)
+    worker.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    sync = row(db)
+    assert sync.state == "review" and sync.lease_owner is None and sync.lease_until is None
+    assert "shutdown grace over" in sync.last_error
+    release.set()
