@@ -1,0 +1,70 @@
+"""JSON shapes of rows for the admin API (one place, so the API and OpenAPI agree)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bridge.storage.models import Delivery, DispatchAttempt, OrderSync
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def row_view(row: OrderSync, *, with_payload: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": row.id,
+        "shop": row.shop,
+        "order_id": row.order_id,
+        "order_number": row.order_number,
+        "order_status": row.order_status,
+        "state": row.state,
+        "upstream": row.upstream,
+        "invoice_id": row.invoice_id,
+        "invoice_number": row.invoice_number,
+        "attempts": row.attempts,
+        "next_attempt_at": _iso(row.next_attempt_at),
+        "first_attempt_at": _iso(row.first_attempt_at),
+        "last_error": row.last_error,
+        "last_http_status": row.last_http_status,
+        "content_hash": row.content_hash,
+        "synced_hash": row.synced_hash,
+        "snapshot_modified_at": _iso(row.snapshot_modified_at),
+        "deleted_in_shop": row.deleted_in_shop,
+        "lease_owner": row.lease_owner,
+        "lease_until": _iso(row.lease_until),
+        "synced_at": _iso(row.synced_at),
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+    if with_payload:
+        view["payload"] = row.payload
+    return view
+
+
+def attempt_view(attempt: DispatchAttempt) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "started_at": _iso(attempt.started_at),
+        "duration_ms": attempt.duration_ms,
+        "worker": attempt.worker,
+        "outcome": attempt.outcome,
+        "http_status": attempt.http_status,
+        "error": attempt.error,
+        "invoice_id": attempt.invoice_id,
+    }
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "source": delivery.source,
+        "received_at": _iso(delivery.received_at),
+        "topic": delivery.topic,
+        "wc_delivery_id": delivery.delivery_id,
+        "status": delivery.status,
+        "outcome": delivery.outcome,
+        "reason": delivery.reason,
+        "body_bytes": len(delivery.body),
+    }

@@ -1,0 +1,174 @@
+"""``invoice-bridge demo``: the whole path on one machine, in a few seconds.
+
+It starts the e-Cont.md simulator and the embedded bridge (SQLite), delivers sample orders
+signed and encoded exactly as WooCommerce does -- plus the awkward cases a real shop sends
+(repeats, a late stale snapshot, a checkout draft, an order that cannot be invoiced, a forged
+request) -- waits for the worker, and prints the sync table and the invoices the simulator
+holds. Exit status 0 means every invoiceable order became exactly one invoice whose items
+add up to its amount.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+
+from bridge.config import load_settings
+from bridge.embedded import EmbeddedService
+from bridge.logs import configure_logging
+from bridge.storage.models import Delivery, OrderSync
+from bridge.storage.states import DUE_STATES, SyncState
+from bridge.upstreams.econt.simulator import DEMO_CLIENT_ID, DEMO_TOKEN, run_simulator
+from bridge.woocommerce.samples import DEFAULT_CREATED, Billing, build_order, sample_orders
+from bridge.woocommerce.sender import WooCommerceWebhook
+
+SHOP = "demo-shop"
+SECRET = "demo_webhook_secret_0123"  # noqa: S105 - the demo's own throwaway shop
+
+CONFIG = """\
+# Written by `invoice-bridge demo`.
+[database]
+url = "sqlite:///bridge.db"
+
+[server]
+spool_dir = "spool"
+
+[logging]
+format = "text"
+level = "WARNING"
+
+[dispatch]
+poll_interval = "100ms"
+
+[[shops]]
+id = "{shop}"
+webhook_secret = "{secret}"
+
+[shops.upstream]
+kind = "econt"
+base_url = "{upstream}"
+client_id = "{client}"
+token = "{token}"
+language = "ro"
+"""
+
+
+def run_demo(directory: str | None = None) -> int:
+    workdir = Path(directory or tempfile.mkdtemp(prefix="invoice-bridge-demo-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    configure_logging("text", "WARNING")
+    with run_simulator() as simulator:
+        config = workdir / "config.toml"
+        config.write_text(CONFIG.format(shop=SHOP, secret=SECRET, upstream=simulator.url,
+                                        client=DEMO_CLIENT_ID, token=DEMO_TOKEN))
+        settings = load_settings(config)
+        with EmbeddedService(settings, host="127.0.0.1", port=0) as service:
+            _say(f"e-Cont.md simulator at {simulator.url}; bridge at {service.url}; "
+                 f"files in {workdir}")
+            hook = WooCommerceWebhook(
+                delivery_url=f"{service.url}/webhooks/woocommerce/{SHOP}", secret=SECRET,
+                source="https://demo-shop.example/")
+            expected = _deliver(hook)
+            _wait_until_settled(service)
+            rows = _rows(service)
+        invoices = simulator.state.invoices()
+    _print_rows(rows)
+    ok = _print_invoices(invoices, expected)
+    click.echo(f"\nThe database and config stay in {workdir}.")
+    return 0 if ok else 1
+
+
+def _deliver(hook: WooCommerceWebhook) -> set[int]:
+    """Send what a shop sends; returns the order ids that must end up invoiced."""
+    result = hook.ping()
+    _say(f"ping (webhook_id={hook.webhook_id}) -> HTTP {result.status_code}")
+    orders = sample_orders()
+    for order in orders:
+        _send(hook, "order.created", order)
+        _send(hook, "order.updated", order, note="same snapshot again: no second invoice")
+    newer = build_order(order_id=2007, date_modified_gmt=DEFAULT_CREATED + timedelta(minutes=9),
+                        customer_note="Newest snapshot")
+    older = build_order(order_id=2007, date_modified_gmt=DEFAULT_CREATED + timedelta(minutes=1),
+                        customer_note="Stale snapshot, delivered late")
+    _send(hook, "order.updated", newer)
+    _send(hook, "order.updated", older, note="older than the one already stored: ignored")
+    _send(hook, "order.updated", build_order(order_id=2008, status="checkout-draft"),
+          note="checkout draft: ignored")
+    _send(hook, "order.created", build_order(order_id=2009, status="pending"),
+          note="awaiting payment: skipped")
+    _send(hook, "order.created", build_order(order_id=2010, billing=Billing(email="")),
+          note="no e-mail: recorded as invalid, still acknowledged")
+    forged = hook.build("order.created", build_order(order_id=2011), signature="Zm9yZ2Vk")
+    from bridge.woocommerce.sender import send_prepared
+
+    result = send_prepared(forged)
+    _say(f"forged signature -> HTTP {result.status_code} (nothing stored)")
+    return {int(order["id"]) for order in orders} | {2007}
+
+
+def _send(hook: WooCommerceWebhook, topic: str, order: dict[str, Any], note: str = "") -> None:
+    result = hook.deliver(topic, order)
+    suffix = f"  ({note})" if note else ""
+    _say(f"{topic:14} order {order['id']} -> HTTP {result.status_code}{suffix}")
+
+
+def _wait_until_settled(service: EmbeddedService, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with service.db.read() as session:
+            waiting = session.execute(select(func.count()).select_from(Delivery)
+                                      .where(Delivery.status == "received")).scalar_one()
+            due = session.execute(select(func.count()).select_from(OrderSync).where(
+                OrderSync.state.in_((*DUE_STATES, SyncState.SENDING)))).scalar_one()
+        if not waiting and not due:
+            return
+        time.sleep(0.1)
+    raise click.ClickException(f"the worker did not settle within {timeout:g}s")
+
+
+def _rows(service: EmbeddedService) -> list[OrderSync]:
+    with service.db.read() as session:
+        return list(session.execute(select(OrderSync).order_by(OrderSync.order_id)).scalars())
+
+
+def _print_rows(rows: list[OrderSync]) -> None:
+    click.echo("\nSync table (shop order -> e-Cont.md invoice):")
+    click.echo(f"  {'order':>6}  {'state':8}  {'invoice id':32}  {'tries':>5}  note")
+    for row in rows:
+        note = (row.last_error or "")[:70]
+        click.echo(f"  {row.order_id:>6}  {row.state:8}  {row.invoice_id or '-':32}  "
+                   f"{row.attempts:>5}  {note}")
+
+
+def _print_invoices(invoices: list[Any], expected: set[int]) -> bool:
+    click.echo("\nInvoices in the e-Cont.md simulator:")
+    click.echo(f"  {'number':10}  {'order':>6}  {'amount':>12}  {'lines':>5}  lines add up")
+    ok = True
+    per_order: dict[int, int] = {}
+    for invoice in invoices:
+        order, items = invoice.body["order"], invoice.body["items"]
+        total = sum((Decimal(str(item["line_total"])) for item in items.values()), Decimal(0))
+        adds_up = total == Decimal(str(order["amount"]))
+        ok &= adds_up
+        per_order[invoice.order_id] = per_order.get(invoice.order_id, 0) + 1
+        click.echo(f"  {invoice.number:10}  {invoice.order_id:>6}  "
+                   f"{order['amount']:>8} {order['currency']}  {len(items):>5}  "
+                   f"{'yes' if adds_up else 'NO'}")
+    missing = expected - set(per_order)
+    doubled = {order for order, count in per_order.items() if count > 1}
+    if missing or doubled:
+        ok = False
+    click.echo(f"\n{len(per_order)} orders invoiced, {len(missing)} missing, "
+               f"{len(doubled)} invoiced twice.")
+    return ok
+
+
+def _say(message: str) -> None:
+    click.echo(f"- {message}")

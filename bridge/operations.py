@@ -1,0 +1,112 @@
+"""What an operator can do to sync rows: the service layer behind the admin API and the CLI.
+
+Each function runs in the caller's transaction, locks the row, and raises ``OperationRefused``
+with an HTTP-like status when the action is unsafe (sending now, or would risk a second
+invoice without ``force``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bridge import lifecycle
+from bridge.clock import utcnow
+from bridge.config import Settings
+from bridge.errors import BridgeError, MappingError
+from bridge.mapping.build import map_order
+from bridge.mapping.fingerprint import draft_fingerprint
+from bridge.storage.models import Delivery, OrderSync
+from bridge.storage.repository import add_event, find_sync_row
+from bridge.storage.states import SyncState
+from bridge.upstreams import UpstreamRegistry
+
+
+class OperationRefused(BridgeError):
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.details = status, code, details
+
+
+@dataclass(frozen=True)
+class ResyncResult:
+    row: OrderSync
+    remapped: bool
+
+
+def get_row(session: Session, shop: str, order_id: int, *, lock: bool = False) -> OrderSync:
+    row = find_sync_row(session, shop, order_id, lock=lock)
+    if row is None:
+        raise OperationRefused(404, "not_found", f"no sync row for order {order_id} of {shop!r}")
+    return row
+
+
+def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, shop_id: str,
+           order_id: int, *, force: bool = False, actor: str = "operator") -> ResyncResult:
+    """Queue an order to be sent again, re-mapped from its latest snapshot with today's
+    configuration (so a fixed setting takes effect).
+
+    Refused while it is being sent, and -- unless ``force`` -- when the upstream already
+    accepted an invoice for it (a second send may create a second invoice) or its status
+    does not create invoices.
+    """
+    shop = settings.shop(shop_id)
+    if shop is None:
+        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    row = get_row(session, shop_id, order_id, lock=True)
+    if row.state == SyncState.SENDING:
+        raise OperationRefused(409, "sending", "the order is being sent right now; try again "
+                               "in a minute")
+    if row.synced_hash is not None and not force:
+        raise OperationRefused(
+            409, "already_invoiced",
+            f"{row.upstream} already accepted an invoice for this order"
+            f"{' (' + row.invoice_id + ')' if row.invoice_id else ''}; sending again may create "
+            "a second invoice. Pass force=true to send anyway.")
+    if row.deleted_in_shop and not force:
+        raise OperationRefused(409, "deleted_in_shop", "the order was deleted in the shop; "
+                               "pass force=true to invoice it anyway")
+    snapshot = _latest_snapshot(session, row)
+    if snapshot is not None:
+        status = snapshot.get("status")
+        if status not in shop.invoice_statuses and not force:
+            raise OperationRefused(
+                409, "status_not_invoiced",
+                f"the order's status {status!r} does not create an invoice "
+                f"(invoice_statuses: {', '.join(shop.invoice_statuses)}); pass force=true "
+                "to invoice it anyway")
+        upstream = upstreams.for_shop(shop_id)
+        try:
+            draft = map_order(snapshot, shop)
+            row.payload = upstream.render(draft)
+            row.content_hash = draft_fingerprint(draft)
+        except MappingError as exc:
+            lifecycle.to_invalid(row, f"cannot map the order: {exc}")
+            add_event(session, row, "operator", f"{actor}: resync refused, {exc}")
+            raise OperationRefused(422, "invalid_order", f"the order cannot be mapped: {exc}",
+                                   fields=exc.errors) from exc
+    if row.payload is None:
+        raise OperationRefused(409, "no_snapshot", "no snapshot of this order is stored; "
+                               "backfill it from the shop first")
+    lifecycle.to_pending(row, utcnow(), fresh=True)
+    row.deleted_in_shop = False
+    add_event(session, row, "operator", f"{actor}: resync{' (forced)' if force else ''}")
+    return ResyncResult(row=row, remapped=snapshot is not None)
+
+
+def _latest_snapshot(session: Session, row: OrderSync) -> dict[str, Any] | None:
+    if row.last_delivery_id is None:
+        return None
+    body = session.execute(select(Delivery.body).where(Delivery.id == row.last_delivery_id)
+                           ).scalar_one_or_none()
+    if body is None:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

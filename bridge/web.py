@@ -1,0 +1,110 @@
+"""The Flask app factory (``create_app``) and what every request can reach.
+
+``app.py`` at the top of the repository exposes ``create_app`` for ``flask --app app`` and
+for WSGI servers: ``gunicorn 'app:create_app()'``. Settings come from ``--config``/
+``$INVOICE_BRIDGE_CONFIG`` unless passed in (tests pass them in).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from flask import Flask, current_app, g, jsonify
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from bridge.config import Settings, load_settings
+from bridge.intake.spool import Spool
+from bridge.intake.store import DeliveryStore
+from bridge.storage.database import Database
+from bridge.upstreams import UpstreamRegistry
+
+EXTENSION = "invoice_bridge"
+
+
+@dataclass
+class Runtime:
+    """What the web process holds for its whole life."""
+
+    settings: Settings
+    db: Database
+    store: DeliveryStore
+    #: set on every stored delivery, so an in-process worker (``run``) wakes at once
+    wake: threading.Event
+    _closers: list[Any] = field(default_factory=list)
+
+    @cached_property
+    def upstreams(self) -> UpstreamRegistry:
+        """Adapters, for rendering payloads on operator actions (the web never sends)."""
+        return UpstreamRegistry(self.settings)
+
+
+class ApiError(Exception):
+    """An error answered as JSON: ``{"error": {"code": ..., "message": ...}}``."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def create_app(settings: Settings | None = None, *, config: str | None = None,
+               db: Database | None = None, wake: threading.Event | None = None) -> Flask:
+    settings = settings or load_settings(config)
+    db = db or Database.from_settings(settings.database)
+    app = Flask("invoice_bridge")
+    app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    runtime = Runtime(settings=settings, db=db,
+                      store=DeliveryStore(db, Spool(settings.server.spool_dir)),
+                      wake=wake or threading.Event())
+    app.extensions[EXTENSION] = runtime
+
+    from bridge.admin.api import bp as admin_bp
+    from bridge.health import bp as health_bp
+    from webhooks.woocommerce import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(health_bp)
+    app.teardown_appcontext(_close_session)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions[EXTENSION]
+
+
+def get_session(*, write: bool = False) -> Session:
+    """This request's database session, closed on teardown (like Flask's tutorial).
+
+    Read sessions never take SQLite's write lock; pass ``write=True`` to change data (and
+    wrap the change in ``session.begin()``).
+    """
+    key = "db_writer" if write else "db_reader"
+    if key not in g:
+        db = current_runtime().db
+        setattr(g, key, db.session() if write else db.reader_session())
+    return getattr(g, key)
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    for key in ("db_writer", "db_reader"):
+        session = g.pop(key, None)
+        if session is not None:
+            session.close()
+
+
+def _api_error(error: ApiError) -> tuple[Any, int]:
+    body = {"error": {"code": error.code, "message": error.message, **error.details}}
+    return jsonify(body), error.status
+
+
+def _http_error(error: HTTPException) -> tuple[Any, int]:
+    code = (error.name or "error").lower().replace(" ", "_")
+    status = error.code or 500
+    return jsonify({"error": {"code": code, "message": error.description}}), status
