@@ -32,7 +32,7 @@ class EmbeddedService:
             upgrade(self.db)
         self.wake = threading.Event()
         self.worker = Worker(settings, self.db, upstreams=upstreams, wake=self.wake)
-        self.app = create_app(settings, db=self.db, wake=self.wake)
+        self.app = create_app(settings, db=self.db, wake=self.wake, upstreams=upstreams)
         self.server = create_server(
             self.app,
             host=host if host is not None else settings.server.host,

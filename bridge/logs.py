@@ -18,14 +18,15 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _SECRET_KEYS = re.compile(r"(secret|token|password|authorization|client_id|consumer_key|signature)",
                           re.IGNORECASE)
 _PERSONAL_KEYS = re.compile(r"^(email|phone|idno|idnp|first_name|last_name|address_1|address_2)$")
-_EMAIL = re.compile(
-    r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*(\.[A-Za-z]{2,})")
+# Anything shaped like local@domain, valid or not ("foo@", "a@b"): a malformed address in an
+# error message is still someone's address.
+_EMAIL = re.compile(r"([^\s'\"<>()\[\],;:@])[^\s'\"<>()\[\],;:@]*@[^\s'\"<>()\[\],;:]*")
 _LONG_DIGITS = re.compile(r"(?<![\w.])(\+?\d)[\d ()-]{7,}(\d{2})(?![\w.])")
 
 
 def mask_text(text: str) -> str:
     """Mask e-mail addresses and long digit runs (phones, IDNO/IDNP) inside free text."""
-    text = _EMAIL.sub(r"\1***@\2***\3", text)
+    text = _EMAIL.sub(r"\1***@***", text)
     return _LONG_DIGITS.sub(r"\1***\2", text)
 
 

@@ -8,7 +8,7 @@ for WSGI servers: ``gunicorn 'app:create_app()'``. Settings come from ``--config
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -34,12 +34,12 @@ class Runtime:
     store: DeliveryStore
     #: set on every stored delivery, so an in-process worker (``run``) wakes at once
     wake: threading.Event
-    _closers: list[Any] = field(default_factory=list)
+    given_upstreams: UpstreamRegistry | None = None
 
     @cached_property
     def upstreams(self) -> UpstreamRegistry:
         """Adapters, for rendering payloads on operator actions (the web never sends)."""
-        return UpstreamRegistry(self.settings)
+        return self.given_upstreams or UpstreamRegistry(self.settings)
 
 
 class ApiError(Exception):
@@ -51,7 +51,8 @@ class ApiError(Exception):
 
 
 def create_app(settings: Settings | None = None, *, config: str | None = None,
-               db: Database | None = None, wake: threading.Event | None = None) -> Flask:
+               db: Database | None = None, wake: threading.Event | None = None,
+               upstreams: UpstreamRegistry | None = None) -> Flask:
     settings = settings or load_settings(config)
     db = db or Database.from_settings(settings.database)
     app = Flask("invoice_bridge")
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, *, config: str | None = None,
     app.json.sort_keys = False  # type: ignore[attr-defined]
     runtime = Runtime(settings=settings, db=db,
                       store=DeliveryStore(db, Spool(settings.server.spool_dir)),
-                      wake=wake or threading.Event())
+                      wake=wake or threading.Event(), given_upstreams=upstreams)
     app.extensions[EXTENSION] = runtime
 
     from bridge.admin.api import bp as admin_bp
@@ -99,12 +100,15 @@ def _close_session(_exc: BaseException | None) -> None:
             session.close()
 
 
+def error_response(status: int, code: str, message: str, **details: Any) -> tuple[Any, int]:
+    """The one JSON error shape of every endpoint."""
+    return jsonify({"error": {"code": code, "message": message, **details}}), status
+
+
 def _api_error(error: ApiError) -> tuple[Any, int]:
-    body = {"error": {"code": error.code, "message": error.message, **error.details}}
-    return jsonify(body), error.status
+    return error_response(error.status, error.code, error.message, **error.details)
 
 
 def _http_error(error: HTTPException) -> tuple[Any, int]:
     code = (error.name or "error").lower().replace(" ", "_")
-    status = error.code or 500
-    return jsonify({"error": {"code": code, "message": error.description}}), status
+    return error_response(error.code or 500, code, error.description or "")

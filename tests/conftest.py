@@ -149,8 +149,8 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database) -> Flask:
-    app = create_app(settings, db=db)
+def app(settings: Settings, db: Database, memory_registry: UpstreamRegistry) -> Flask:
+    app = create_app(settings, db=db, upstreams=memory_registry)
     app.config["TESTING"] = True
     return app
 

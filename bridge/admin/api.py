@@ -11,7 +11,7 @@ from bridge import operations
 from bridge.admin.auth import require_admin
 from bridge.admin.views import attempt_view, delivery_view, row_view
 from bridge.storage.models import Delivery, DispatchAttempt, SyncEvent
-from bridge.web import ApiError, current_runtime, get_session
+from bridge.web import current_runtime, error_response, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
 
@@ -23,7 +23,7 @@ def _authenticate() -> None:
 
 @bp.errorhandler(operations.OperationRefused)
 def _refused(error: operations.OperationRefused) -> Any:
-    raise ApiError(error.status, error.code, str(error), **error.details)
+    return error_response(error.status, error.code, str(error), **error.details)
 
 
 @bp.get("/orders/<shop>/<int:order_id>")

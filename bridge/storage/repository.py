@@ -15,12 +15,17 @@ from bridge.storage.models import Base, OrderSync, ShopState, SyncEvent
 
 def insert_ignoring_conflicts(session: Session, model: type[Base], values: Mapping[str, Any],
                               conflict: Sequence[str]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING, on either database. True if a row was inserted."""
+    """INSERT ... ON CONFLICT DO NOTHING, on either database. True if a row was inserted.
+
+    (RETURNING, not rowcount: with PostgreSQL's implicit RETURNING rowcount reads -1.)
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    primary_key = list(model.__table__.primary_key.columns)
+    result = session.execute(insert(model).values(**values)
+                             .on_conflict_do_nothing(index_elements=conflict)
+                             .returning(*primary_key))
+    return result.first() is not None
 
 
 def lock_sync_row(session: Session, shop: str, order_id: int,
