@@ -1,0 +1,135 @@
+"""The admin API: bearer auth, one order's full story, and safe resync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from bridge.config import Settings
+from bridge.dispatch.worker import Worker
+from bridge.intake.process import DeliveryProcessor
+from bridge.storage.database import Database
+from bridge.storage.models import OrderSync, SyncEvent
+from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.memory import InMemoryUpstream
+from bridge.woocommerce.samples import Billing, build_order
+from bridge.woocommerce.sender import WooCommerceWebhook, send_with_test_client
+from tests.conftest import ADMIN_TOKEN, SHOP, WEBHOOK_SECRET, admin_headers
+
+PATH = f"/webhooks/woocommerce/{SHOP}"
+
+
+@pytest.fixture
+def post_order(client: FlaskClient, db: Database, settings: Settings,
+               memory_registry: UpstreamRegistry) -> Any:
+    hook = WooCommerceWebhook(delivery_url=f"http://localhost{PATH}", secret=WEBHOOK_SECRET)
+
+    def _post(payload: dict[str, Any], topic: str = "order.created") -> None:
+        assert send_with_test_client(client, PATH, hook.build(topic, payload)).status_code == 200
+        DeliveryProcessor(db, settings, memory_registry).process_pending()
+    return _post
+
+
+def drain(settings: Settings, db: Database, registry: UpstreamRegistry) -> None:
+    Worker(settings, db, upstreams=registry).drain()
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token-0123456789", f"Basic {ADMIN_TOKEN}",
+                                    "Bearer", f"bearer  {ADMIN_TOKEN}x"])
+def test_requires_a_valid_bearer_token(client: FlaskClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = client.get(f"/admin/api/orders/{SHOP}/1", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": {
+        "code": "unauthorized", "message": "a valid admin bearer token is required"}}
+
+
+def test_unknown_order_is_404(client: FlaskClient) -> None:
+    response = client.get(f"/admin/api/orders/{SHOP}/999", headers=admin_headers())
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_order_view_shows_row_attempts_and_deliveries(client: FlaskClient, post_order: Any,
+                                                      settings: Settings, db: Database,
+                                                      memory_registry: UpstreamRegistry,
+                                                      memory_upstream: InMemoryUpstream) -> None:
+    post_order(build_order(order_id=77))
+    post_order(build_order(order_id=77), topic="order.updated")
+    drain(settings, db, memory_registry)
+    body = client.get(f"/admin/api/orders/{SHOP}/77", headers=admin_headers()).get_json()
+    order = body["order"]
+    assert order["state"] == "synced"
+    assert order["invoice_id"] == memory_upstream.invoices[0].invoice_id
+    assert order["attempts"] == 1 and order["payload"]["order_id"] == 77
+    assert [a["outcome"] for a in body["attempts"]] == ["created"]
+    assert body["attempts"][0]["duration_ms"] is not None
+    assert [d["outcome"] for d in body["deliveries"]] == ["unchanged", "applied"]
+    assert body["deliveries"][0]["topic"] == "order.updated"
+
+
+def test_resync_of_an_invalid_order_remaps_with_todays_config(
+        client: FlaskClient, post_order: Any, make_settings: Any, db: Database,
+        memory_upstream: InMemoryUpstream, tmp_path: Path) -> None:
+    # A checkout plugin stores a 5-digit customer number under the key the config reads as
+    # IDNO, so the order is invalid. The operator points the config elsewhere and resyncs.
+    post_order(build_order(order_id=6, billing=Billing(fiscal_code="12345")))
+    with db.read() as session:
+        row = session.execute(select(OrderSync).where(OrderSync.order_id == 6)).scalar_one()
+        assert row.state == "invalid" and "meta_data[_billing_fiscal_code]" in row.last_error
+    from bridge.web import create_app
+
+    fixed = make_settings({"shops": [{"idno_meta_keys": ["_other_key"]}]})
+    registry = UpstreamRegistry(fixed, overrides={SHOP: memory_upstream})
+    fixed_client = create_app(fixed, db=db, upstreams=registry).test_client()
+    response = fixed_client.post(f"/admin/api/orders/{SHOP}/6/resync", headers=admin_headers())
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["remapped"] is True
+    assert response.get_json()["order"]["state"] == "pending"
+    with db.read() as session:
+        events = session.execute(select(SyncEvent.detail)).scalars().all()
+    assert any("resync" in e for e in events)
+
+
+def test_resync_refuses_what_could_duplicate(client: FlaskClient, post_order: Any,
+                                             settings: Settings, db: Database,
+                                             memory_registry: UpstreamRegistry,
+                                             memory_upstream: InMemoryUpstream) -> None:
+    post_order(build_order(order_id=8))
+    drain(settings, db, memory_registry)
+    url = f"/admin/api/orders/{SHOP}/8/resync"
+    refused = client.post(url, headers=admin_headers())
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "already_invoiced"
+    forced = client.post(url, headers=admin_headers(), json={"force": True})
+    assert forced.status_code == 202
+    drain(settings, db, memory_registry)
+    assert len(memory_upstream.invoices_for(8)) == 2  # the operator asked for it
+
+
+def test_resync_of_a_failed_order_sends_it_again(client: FlaskClient, post_order: Any,
+                                                 settings: Settings, db: Database,
+                                                 memory_registry: UpstreamRegistry,
+                                                 memory_upstream: InMemoryUpstream) -> None:
+    from bridge.errors import UpstreamRejected
+
+    post_order(build_order(order_id=9))
+    memory_upstream.fail_next(UpstreamRejected("HTTP 400: temporarily refused", http_status=400))
+    drain(settings, db, memory_registry)
+    response = client.post(f"/admin/api/orders/{SHOP}/9/resync", headers=admin_headers())
+    assert response.status_code == 202 and response.get_json()["order"]["attempts"] == 0
+    drain(settings, db, memory_registry)
+    with db.read() as session:
+        row = session.execute(select(OrderSync).where(OrderSync.order_id == 9)).scalar_one()
+    assert row.state == "synced" and len(memory_upstream.invoices_for(9)) == 1
+
+
+def test_resync_refuses_a_status_that_does_not_invoice(client: FlaskClient,
+                                                       post_order: Any) -> None:
+    post_order(build_order(order_id=10, status="cancelled"))
+    response = client.post(f"/admin/api/orders/{SHOP}/10/resync", headers=admin_headers())
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "status_not_invoiced"
