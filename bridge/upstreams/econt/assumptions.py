@@ -1,6 +1,6 @@
 """What we assume about e-Cont.md where its documentation is silent -- in one place.
 
-The adapter (``adapter.py``) and the simulator (``simulator.py``) both import from here, so
+The adapter (``adapter.py``) and the simulator (``simulator/``) both import from here, so
 the simulator can never quietly drift from what the adapter expects. Each value says whether
 it is documented ([DOC], from docs.e-cont.md) or our assumption ([ASSUMPTION]). docs/econt.md
 lists the same points for readers; keep the two in step.

@@ -1,0 +1,102 @@
+"""Our control API under ``/_sandbox/`` (e-Cont.md has nothing like it): inspect invoices,
+stats and the request log, reset, register accounts, switch behaviours, queue faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+
+from bridge.upstreams.econt.simulator.fault_rules import FaultRule
+from bridge.upstreams.econt.simulator.responses import json_response
+from bridge.upstreams.econt.simulator.state import SimulatorState
+
+#: Prefix of our control API; nothing under it exists at e-Cont.md.
+SANDBOX_PREFIX = "/_sandbox"
+
+
+def is_control_path(path: str) -> bool:
+    return path.startswith(SANDBOX_PREFIX + "/")
+
+
+def control_error(message: str, status: int = 400) -> Response:
+    return json_response(status, {"error": message})
+
+
+def _control_body() -> Any:
+    return request.get_json(silent=True)
+
+
+def register_control_routes(app: Flask, state: SimulatorState) -> None:
+    prefix = SANDBOX_PREFIX
+
+    @app.get(f"{prefix}/invoices")
+    def list_invoices() -> Response:
+        order_id = request.args.get("order_id", type=int)
+        account = request.args.get("account")
+        records = state.invoices(order_id=order_id, account=account)
+        return json_response(200, {"count": len(records),
+                                   "invoices": [r.to_json() for r in records]})
+
+    @app.get(f"{prefix}/stats")
+    def stats() -> Response:
+        return json_response(200, state.stats())
+
+    @app.get(f"{prefix}/requests")
+    def request_log() -> Response:
+        return json_response(200, {"requests": state.request_log()})
+
+    @app.post(f"{prefix}/reset")
+    def reset() -> Response:
+        state.reset()
+        return json_response(200, state.stats())
+
+    @app.post(f"{prefix}/accounts")
+    def add_account() -> Response:
+        body = _control_body()
+        if not isinstance(body, dict):
+            return control_error("send {\"client\": ..., \"token\": ...}")
+        try:
+            state.add_account(body.get("client"), body.get("token"))
+        except ValueError as exc:
+            return control_error(str(exc))
+        return json_response(201, {"client": body["client"], "registered": True})
+
+    @app.route(f"{prefix}/config", methods=["GET", "POST"])
+    def config() -> Response:
+        if request.method == "GET":
+            return json_response(200, state.config())
+        return _update_config(state, _control_body())
+
+    @app.route(f"{prefix}/faults", methods=["GET", "POST", "DELETE"])
+    def faults() -> Response:
+        if request.method == "DELETE":
+            state.clear_faults()
+        elif request.method == "POST":
+            error = _queue_faults(state, _control_body())
+            if error:
+                return control_error(error)
+        return json_response(200, {"faults": state.faults()})
+
+
+def _update_config(state: SimulatorState, body: object) -> Response:
+    allowed = {"repeated_order", "check_totals", "latency"}
+    if not isinstance(body, dict) or not set(body) <= allowed:
+        return control_error(f"send an object with any of: {', '.join(sorted(allowed))}")
+    try:
+        return json_response(200, state.configure(**body))
+    except (TypeError, ValueError) as exc:
+        return control_error(str(exc))
+
+
+def _queue_faults(state: SimulatorState, body: object) -> str | None:
+    """Queue one rule, a list of rules or {"faults": [...]}; all or nothing."""
+    if isinstance(body, dict) and "faults" in body:
+        body = body["faults"]
+    rules_json = body if isinstance(body, list) else [body]
+    try:
+        rules = [FaultRule.from_json(item) for item in rules_json]
+    except ValueError as exc:
+        return str(exc)
+    state.add_fault_rules(rules)
+    return None

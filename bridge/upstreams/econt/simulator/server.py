@@ -1,0 +1,145 @@
+"""Serving the simulator: ``run_simulator()`` on a background thread (tests, demo),
+``serve_forever()`` in the foreground (``invoice-bridge sandbox econt``) and ``main()``
+(``python -m bridge.upstreams.econt.simulator``)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bridge.upstreams.econt.assumptions import (
+    PUT_INVOICE_PATH,
+    REPEATED_ORDER_MODES,
+    is_valid_key,
+)
+from bridge.upstreams.econt.simulator.app import create_simulator_app
+from bridge.upstreams.econt.simulator.connection import SimulatorRequestHandler
+from bridge.upstreams.econt.simulator.control import SANDBOX_PREFIX
+from bridge.upstreams.econt.simulator.state import DEMO_CLIENT_ID, DEMO_TOKEN, SimulatorState
+
+
+class RunningSimulator:
+    """A simulator served by werkzeug's threaded server on a background thread."""
+
+    def __init__(self, server: BaseWSGIServer, thread: threading.Thread,
+                 state: SimulatorState, app: Flask) -> None:
+        self.server = server
+        self.thread = thread
+        self.state = state
+        self.app = app
+        self.host = server.host
+        self.port: int = server.port
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{host}:{self.port}"
+
+    @property
+    def put_invoice_url(self) -> str:
+        return self.url + PUT_INVOICE_PATH
+
+    def stop(self) -> None:
+        """Stop serving; requests still sleeping (slow, latency) are woken up."""
+        self.state.wake_sleepers()
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState | None = None,
+                  *, quiet: bool = True) -> RunningSimulator:
+    """Start serving in a background thread; port 0 picks a free port (see ``.url``)."""
+    state = state if state is not None else SimulatorState()
+    app = create_simulator_app(state)
+    try:
+        server = make_server(host, port, app, threaded=True,
+                             request_handler=SimulatorRequestHandler)
+    except SystemExit as exc:  # werkzeug exits the process when it cannot bind
+        raise OSError(f"cannot listen on {host}:{port}") from exc
+    server.simulator_quiet = quiet  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              name=f"econt-simulator-{server.port}", daemon=True)
+    thread.start()
+    return RunningSimulator(server, thread, state, app)
+
+
+def parse_account(text: str) -> tuple[str, str]:
+    """``"CLIENT:TOKEN"`` -> (client, token); raises ``ValueError`` if malformed."""
+    client, sep, token = text.partition(":")
+    if not sep or not (is_valid_key(client) and is_valid_key(token)):
+        raise ValueError(f"expected CLIENT:TOKEN, two 32-hex keys, got {text!r}")
+    return client, token
+
+
+def serve_forever(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    repeated_order: str = "reject",
+    accounts: Iterable[str | tuple[str, str]] = (),
+    latency: float = 0.0,
+    check_totals: bool = True,
+    *,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Serve until Ctrl-C (or ``stop_event``), printing the URL and the demo account."""
+    pairs = [parse_account(a) if isinstance(a, str) else a for a in accounts]
+    state = SimulatorState(repeated_order=repeated_order, check_totals=check_totals,
+                           latency=latency, accounts=pairs)
+    stop_event = stop_event or threading.Event()
+    with run_simulator(host, port, state, quiet=False) as sim:
+        for line in _banner(sim):
+            print(line, flush=True)
+        try:
+            while not stop_event.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+
+
+def _banner(sim: RunningSimulator) -> Iterator[str]:
+    config = sim.state.config()
+    yield f"e-Cont.md simulator listening on {sim.url}"
+    yield f"  put invoice:  POST {sim.put_invoice_url}"
+    yield f"  demo account: client {DEMO_CLIENT_ID}  token {DEMO_TOKEN}"
+    others = [client for client, _ in sim.state.accounts if client != DEMO_CLIENT_ID]
+    if others:
+        yield f"  other accounts (client ids): {', '.join(others)}"
+    yield (f"  repeated orders: {config['repeated_order']}; totals check: "
+           f"{'on' if config['check_totals'] else 'off'}; latency: {config['latency']} s")
+    yield f"  control API (ours, not e-Cont.md): {sim.url}{SANDBOX_PREFIX}/"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``invoice-bridge sandbox econt``, for the CLI to reuse."""
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--repeated-order", choices=REPEATED_ORDER_MODES, default="reject",
+                        help="what a repeated order.id does (undocumented at e-Cont.md)")
+    parser.add_argument("--account", action="append", default=[], metavar="CLIENT:TOKEN",
+                        help="register another account (repeatable)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds added to every request")
+    parser.add_argument("--no-check-totals", action="store_true",
+                        help="do not require the line totals to add up to order.amount")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="econt-simulator",
+                                     description="Offline imitation of e-Cont.md put/invoice.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        accounts = [parse_account(text) for text in args.account]
+    except ValueError as exc:
+        parser.error(str(exc))
+    serve_forever(args.port, args.host, args.repeated_order, accounts, args.latency,
+                  not args.no_check_totals)
+    return 0
