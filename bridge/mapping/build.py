@@ -8,7 +8,9 @@ The rules (decided for the project; the reasons are in the comments where they a
    price x quantity stays exact (``money.split_total``).
 3. Keys are "1", "2", ... in that order; a rounding line, if any, comes last.
 4. If the lines miss the order total by at most one minor unit per WooCommerce line (tax
-   rounded at subtotal level), a "rounding" line carries the difference; more is an error.
+   rounded at subtotal level), a "rounding" line carries the difference; more is an error --
+   except when WooCommerce capped a negative total at 0: an "adjustment" line then brings
+   the lines back to 0.
 5. Every amount is quantised to the decimals of the order's ``total`` string.
 6. The buyer comes from ``billing``; IDNO/IDNP from configurable ``meta_data`` keys.
 7. ``created_at`` is ``date_created_gmt`` in the shop's configured time zone.
@@ -164,6 +166,8 @@ def _rounding(lines: list[InvoiceLine], sources: list[_Source], order: WooOrder,
     difference = order.total - lines_sum
     if difference.is_zero():
         return [], []
+    if order.total.is_zero() and lines_sum < 0:
+        return _capped_at_zero(lines, order, settings, lines_sum)
     tolerance = money.quantum(order.decimals) * len(sources)
     if abs(difference) > tolerance:
         raise MappingError({"total": [
@@ -182,4 +186,22 @@ def _rounding(lines: list[InvoiceLine], sources: list[_Source], order: WooOrder,
     note = (f"added a rounding line of {money.format_amount(amount, order.decimals)}: the "
             f"WooCommerce lines add up to {money.format_amount(lines_sum, order.decimals)}, "
             f"the order total is {money.format_amount(order.total, order.decimals)}")
+    return [line], [note]
+
+
+def _capped_at_zero(lines: list[InvoiceLine], order: WooOrder, settings: MappingSettings,
+                    lines_sum: Decimal) -> tuple[list[InvoiceLine], list[str]]:
+    """WooCommerce never lets an order total go below zero: it caps negative fees and then
+    clamps the cart total with ``max(0, ...)`` (WC_Cart_Totals::calculate_totals). When the
+    tax on a negative fee still leaves the lines below zero, one explicit line brings them
+    back to the 0 the buyer is asked to pay."""
+    amount = money.quantize(-lines_sum, order.decimals)
+    line = InvoiceLine(
+        key=str(len(lines) + 1), kind="adjustment", name=settings.adjustment_name, quantity=1,
+        unit_price=amount, total=amount, net_total=amount,
+        tax_total=money.quantize(Decimal(0), order.decimals), unit=settings.product_unit,
+    )
+    note = (f"added a line of {money.format_amount(amount, order.decimals)}: the lines add up "
+            f"to {money.format_amount(lines_sum, order.decimals)} but WooCommerce caps the "
+            "order total at 0")
     return [line], [note]

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-LineKind = Literal["product", "shipping", "fee", "rounding"]
+LineKind = Literal["product", "shipping", "fee", "rounding", "adjustment"]
 
 
 @dataclass(frozen=True)

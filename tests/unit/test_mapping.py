@@ -570,3 +570,18 @@ def test_mapping_does_not_mutate_its_input() -> None:
     before = copy.deepcopy(order)
     map_order(order, SHOP)
     assert order == before
+
+
+def test_total_capped_at_zero_by_woocommerce_gets_an_adjustment_line() -> None:
+    # Found by hypothesis: WooCommerce caps negative fees before tax and then clamps the
+    # total at 0, so the tax on the fee can leave the lines at -6 against a total of 0.
+    order = build_order(
+        decimals=0, tax_rate=20, shipping=None,
+        items=(Item("Ceai", "0", 1, product_id=1), Item("Ceai", "18", 8, product_id=1)),
+        fees=(Fee("Reducere", "-143"), Fee("Taxă", "33"), Fee("Reducere", "-34")))
+    assert order["total"] == "0"
+    draft = map_order(order, SHOP)
+    [adjustment] = [line for line in draft.lines if line.kind == "adjustment"]
+    assert adjustment.total == Decimal(6)
+    assert adjustment.name == "Discount capped at the order total"
+    assert sum(line.total for line in draft.lines) == 0

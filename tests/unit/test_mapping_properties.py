@@ -104,6 +104,10 @@ def test_rounding_line_only_when_woocommerce_rounds_at_subtotal(params: dict[str
     if rounding:
         assert rounding[0].key == str(len(draft.lines))
         assert draft.notes
+    adjustment = [line for line in draft.lines if line.kind == "adjustment"]
+    if adjustment:  # only where WooCommerce capped a negative total at 0
+        assert Decimal(order["total"]) == 0 and adjustment[0].total > 0
+        assert not rounding
 
 
 @PROPERTY
