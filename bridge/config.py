@@ -49,7 +49,7 @@ _REQUIRED: Any = object()
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str
+    url: str = field(repr=False)  # may carry a password
     #: SQLite only: FULL syncs the WAL on every commit, so an acknowledged delivery survives
     #: a power cut; NORMAL is faster but may lose the last commits on power loss.
     sqlite_synchronous: str = "FULL"
@@ -98,8 +98,9 @@ class DispatchSettings:
 @dataclass(frozen=True)
 class EcontSettings:
     base_url: str
-    client_id: str
-    token: str
+    # secrets never appear in repr(), so a logged or printed settings object leaks nothing
+    client_id: str = field(repr=False)
+    token: str = field(repr=False)
     language: str = "ro"
     #: what the upstream does when the same ``order.id`` is put twice. The e-Cont.md docs do
     #: not say, so the safe default ``unknown`` never re-sends after an ambiguous failure.
@@ -119,8 +120,8 @@ class EcontSettings:
 @dataclass(frozen=True)
 class WooRestSettings:
     url: str
-    consumer_key: str
-    consumer_secret: str
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
     timeout: float = 60.0
     #: reconcile every N seconds from the worker (0 = off).
     reconcile_interval: float = 0.0
@@ -136,6 +137,7 @@ class MappingSettings:
     product_unit: str = "pcs"
     shipping_name: str = "Shipping"
     rounding_name: str = "Rounding difference"
+    adjustment_name: str = "Discount capped at the order total"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -145,7 +147,7 @@ class MappingSettings:
 @dataclass(frozen=True)
 class ShopSettings:
     id: str
-    webhook_secret: str
+    webhook_secret: str = field(repr=False)
     upstream: EcontSettings
     invoice_statuses: tuple[str, ...] = DEFAULT_INVOICE_STATUSES
     #: send orders whose total is 0 (100% coupons): an invoice *for payment* of nothing is
@@ -162,7 +164,7 @@ class Settings:
     shops: Mapping[str, ShopSettings]
     server: ServerSettings = field(default_factory=ServerSettings)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
-    admin_tokens: tuple[str, ...] = ()
+    admin_tokens: tuple[str, ...] = field(default=(), repr=False)
     log_format: str = "json"
     log_level: str = "INFO"
     source: str | None = None
@@ -448,6 +450,7 @@ def _mapping(section: _Section) -> MappingSettings:
         product_unit=section.str("product_unit", d.product_unit),
         shipping_name=section.str("shipping_name", d.shipping_name),
         rounding_name=section.str("rounding_name", d.rounding_name),
+        adjustment_name=section.str("adjustment_name", d.adjustment_name),
     )
 
 

@@ -134,3 +134,14 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
         load_settings(bad)
     with pytest.raises(ConfigError, match="pass --config PATH or set INVOICE_BRIDGE_CONFIG"):
         load_settings(None, env={})
+
+
+def test_secrets_never_show_in_repr(tmp_path: Path) -> None:
+    data = merge(base_config(tmp_path), {
+        "database": {"url": "postgresql://u:db-password-123@127.0.0.1/db"},
+        "shops": [{"woocommerce": {"url": "https://shop.example", "consumer_key": "ck_abc123",
+                                   "consumer_secret": "cs_def456"}}]})
+    text = repr(parse_settings(data, env={}, base_dir=tmp_path))
+    for secret in ("wc_test_secret", TOKEN, CLIENT_ID, "admin-token-for-tests",
+                   "db-password-123", "ck_abc123", "cs_def456"):
+        assert secret not in text
