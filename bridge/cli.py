@@ -8,6 +8,7 @@ resync was refused); 2 bad usage or invalid configuration; 3 a dependency is una
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -92,6 +93,7 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     click.echo(f"invoice-bridge listening on {service.url} "
                f"(webhooks: {service.url}/webhooks/woocommerce/<shop>)", err=True)
     service.serve_forever()
+    _exit_without_waiting_for(service.worker.abandoned)
 
 
 @cli.command()
@@ -111,6 +113,7 @@ def worker(ctx: Context) -> None:
         signal.signal(signum, lambda *_: instance.stop())
     instance.run()
     db.dispose()
+    _exit_without_waiting_for(instance.abandoned)
 
 
 @cli.command()
@@ -182,6 +185,48 @@ def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], force: bool) -> 
     db.dispose()
     if refused:
         sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("shop")
+@click.option("--reason", default=None, help="Why (shown to other operators).")
+@pass_context
+def pause(ctx: Context, shop: str, reason: str | None) -> None:
+    """Pause a shop's dispatch (deliveries are still received and processed)."""
+    _set_paused(ctx, shop, True, reason)
+
+
+@cli.command()
+@click.argument("shop")
+@pass_context
+def resume(ctx: Context, shop: str) -> None:
+    """Resume a shop's dispatch, e.g. after fixing credentials the upstream refused."""
+    _set_paused(ctx, shop, False, None)
+
+
+def _set_paused(ctx: Context, shop: str, paused: bool, reason: str | None) -> None:
+    from bridge.operations import OperationRefused, set_paused
+    from bridge.storage.database import Database
+
+    settings = ctx.settings()
+    db = Database.from_settings(settings.database)
+    try:
+        with db.transaction() as session:
+            set_paused(session, settings, shop, paused, reason=reason, actor="cli")
+    except OperationRefused as exc:
+        fail(f"{shop}: {exc}")
+    finally:
+        db.dispose()
+    click.echo(f"{shop}: {'paused' if paused else 'resumed'}")
+
+
+def _exit_without_waiting_for(abandoned: int) -> None:
+    """Python joins pool threads at exit; a request hung past the shutdown grace was already
+    released (its row is settled), so do not let it hold the process."""
+    if abandoned:
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(EXIT_OK)
 
 
 def _interrupt_on_sigterm() -> None:

@@ -20,8 +20,8 @@ from bridge.config import Settings
 from bridge.errors import BridgeError, MappingError
 from bridge.mapping.build import map_order
 from bridge.mapping.fingerprint import draft_fingerprint
-from bridge.storage.models import Delivery, OrderSync
-from bridge.storage.repository import add_event, find_sync_row
+from bridge.storage.models import Delivery, OrderSync, ShopState
+from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
 from bridge.upstreams import UpstreamRegistry
 
@@ -110,3 +110,16 @@ def _latest_snapshot(session: Session, row: OrderSync) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def set_paused(session: Session, settings: Settings, shop_id: str, paused: bool, *,
+               reason: str | None = None, actor: str = "operator") -> ShopState:
+    """Pause or resume a shop's dispatch. Deliveries are still received and processed while
+    paused; only sending upstream waits. Resuming makes the waiting rows due at once."""
+    if settings.shop(shop_id) is None:
+        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    reason = reason or f"paused by {actor}"
+    set_shop_paused(session, shop_id, paused, reason if paused else None)
+    state = session.get(ShopState, shop_id)
+    assert state is not None
+    return state

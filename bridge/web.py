@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, *, config: str | None = None,
                       store=DeliveryStore(db, Spool(settings.server.spool_dir)),
                       wake=wake or threading.Event(), given_upstreams=upstreams)
     app.extensions[EXTENSION] = runtime
+    if runtime.store.spool.pending():  # left over from an outage before a restart
+        runtime.store.start_importer()
 
     from bridge.admin.api import bp as admin_bp
     from bridge.health import bp as health_bp

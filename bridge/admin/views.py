@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bridge.storage.models import Delivery, DispatchAttempt, OrderSync
+from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -68,3 +68,16 @@ def delivery_view(delivery: Delivery) -> dict[str, Any]:
         "reason": delivery.reason,
         "body_bytes": len(delivery.body),
     }
+
+
+def shop_view(shop: str, state: ShopState | None,
+              counts: dict[str, int] | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "shop": shop,
+        "paused": bool(state and state.paused),
+        "paused_reason": state.paused_reason if state else None,
+        "paused_at": _iso(state.paused_at) if state else None,
+    }
+    if counts is not None:
+        view["rows_by_state"] = counts
+    return view

@@ -1,15 +1,16 @@
 """What an upstream answer does to a sync row (and to its shop).
 
-Decision table (docs/guarantees.md explains it in plain words):
+- created / already exists: ``synced`` (attempt counted);
+- 401/403/404 (the shop's account or endpoint): ``retrying`` and the shop is paused (not
+  counted: every order of the shop would fail the same way);
+- 429: ``retrying`` no sooner than Retry-After (not counted; only max_age ends it);
+- ambiguous (the invoice may exist) and the upstream is not known to dedupe repeats:
+  ``review``;
+- other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
+  or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
+- permanent rejections (other 4xx): ``failed`` with the upstream's message.
 
-| answer                                   | row becomes        | attempts counted |
-|------------------------------------------|--------------------|------------------|
-| created / already exists                 | synced             | yes              |
-| 401/403/404 (account or endpoint)        | retrying, shop paused | no            |
-| 429                                      | retrying (>= Retry-After) | no        |
-| ambiguous, upstream not known to dedupe  | review             | yes              |
-| other transient (5xx, refused, ambiguous with dedupe) | retrying or failed (policy) | yes |
-| permanent (4xx validation)               | failed             | yes              |
+docs/guarantees.md explains the same in plain words.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: the states a late answer (after the lease was lost) may still settle
 SETTLEABLE_LATE = (SyncState.REVIEW, SyncState.RETRYING, SyncState.PENDING, SyncState.FAILED)
+#: attempt outcomes after which the invoice may exist upstream
+UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous")
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,8 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         lifecycle.to_retrying(row, now, f"shop paused: {error}")
         return "paused"
     if isinstance(error, UpstreamRateLimited):
-        return _retry_or_give_up(row, policy, now, str(error), retry_after=error.retry_after,
-                                 count=False)
+        return _retry_or_give_up(session, row, policy, now, str(error),
+                                 retry_after=error.retry_after, count=False)
     row.attempts += 1
     if error.ambiguous and not upstream.dedupes_repeats:
         lifecycle.to_review(row, (
@@ -103,20 +107,39 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         add_event(session, row, "state", row.last_error or "")
         return "ambiguous"
     if error.retryable:
-        return _retry_or_give_up(row, policy, now, str(error))
+        outcome = _retry_or_give_up(session, row, policy, now, str(error),
+                                    unknown_now=error.ambiguous)
+        # Mark retries whose first try may have created the invoice: giving up later must
+        # not call such a row "failed" (docs/guarantees.md).
+        return "retry_unknown" if outcome == "retry" and error.ambiguous else outcome
     lifecycle.to_failed(row, f"rejected by {upstream.kind}: {error}")
     return "rejected"
 
 
-def _retry_or_give_up(row: OrderSync, policy: RetryPolicy, now: datetime, error: str, *,
-                      retry_after: float | None = None, count: bool = True) -> str:
+def _retry_or_give_up(session: Session, row: OrderSync, policy: RetryPolicy, now: datetime,
+                      error: str, *, retry_after: float | None = None,
+                      count: bool = True, unknown_now: bool = False) -> str:
     decision = policy.decide(attempts=row.attempts, first_attempt_at=row.first_attempt_at,
                              now=now, retry_after=retry_after, count_attempts=count)
-    if not decision.retry:
+    if decision.retry:
+        lifecycle.to_retrying(row, now + timedelta(seconds=decision.delay), error)
+        return "retry" if count else "throttled"
+    if unknown_now or _had_unknown_outcome(session, row):
+        lifecycle.to_review(row, (
+            f"{decision.reason}; an earlier attempt's outcome is unknown, so the invoice may "
+            f"exist upstream. Last error: {error}. Check there, then acknowledge or resync."))
+        add_event(session, row, "state", row.last_error or "")
+    else:
         lifecycle.to_failed(row, f"{decision.reason}; last error: {error}")
-        return "gave_up"
-    lifecycle.to_retrying(row, now + timedelta(seconds=decision.delay), error)
-    return "retry" if count else "throttled"
+    return "gave_up"
+
+
+def _had_unknown_outcome(session: Session, row: OrderSync) -> bool:
+    since = row.first_attempt_at
+    query = select(exists().where(
+        DispatchAttempt.sync_id == row.id, DispatchAttempt.outcome.in_(UNKNOWN_OUTCOMES),
+        *([DispatchAttempt.started_at >= since] if since is not None else [])))
+    return bool(session.execute(query).scalar())
 
 
 def _late(session: Session, row: OrderSync, result: AttemptResult, *, shop: ShopSettings,

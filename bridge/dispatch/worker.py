@@ -12,6 +12,7 @@ ambiguous-outcome rule as a dead worker), so no lease is left to time out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -84,6 +85,7 @@ class Worker:
         self._lock = threading.Lock()
         self._last_heartbeat = 0.0
         self._outcomes: dict[str, int] = {}
+        self.abandoned = 0
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -91,6 +93,8 @@ class Worker:
         """Loop until ``stop()``; survives database outages by backing off."""
         log.info("worker started", extra={"worker": self.worker_id,
                                           "concurrency": self.concurrency})
+        with contextlib.suppress(DBAPIError):
+            self.heartbeat(stopped=False, force=True)  # be counted before the first send
         backoff = 0.0
         while not self.stopping.is_set():
             try:
@@ -251,6 +255,8 @@ class Worker:
             stuck = list(self._in_flight.values())
         if stuck:
             self._release(stuck)
+        #: dispatches still running after release; the process should not wait for them
+        self.abandoned = len(stuck)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.heartbeat(stopped=True)
         self.upstreams.close()
@@ -271,9 +277,9 @@ class Worker:
 
     # --- heartbeat ---------------------------------------------------------------------
 
-    def heartbeat(self, *, stopped: bool = False) -> None:
+    def heartbeat(self, *, stopped: bool = False, force: bool = False) -> None:
         now_mono = time.monotonic()
-        if not stopped and now_mono - self._last_heartbeat < HEARTBEAT_INTERVAL:
+        if not (stopped or force) and now_mono - self._last_heartbeat < HEARTBEAT_INTERVAL:
             return
         self._last_heartbeat = now_mono
         now = self.clock.now()

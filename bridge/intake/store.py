@@ -7,8 +7,11 @@ spool instead, still before the 2xx. Parsing and mapping happen later, in the wo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,9 +52,12 @@ class Receipt:
 
 
 class DeliveryStore:
-    def __init__(self, db: Database, spool: Spool) -> None:
+    def __init__(self, db: Database, spool: Spool, *, import_interval: float = 2.0) -> None:
         self.db = db
         self.spool = spool
+        self.import_interval = import_interval
+        self._importer: threading.Thread | None = None
+        self._importer_lock = threading.Lock()
 
     def store(self, incoming: IncomingDelivery) -> Receipt:
         try:
@@ -67,7 +73,28 @@ class DeliveryStore:
             self.spool.write(_spooled(incoming, key))
             log.warning("database unavailable, delivery spooled",
                         extra={"shop": incoming.shop, "spool_key": key, "error": _short(exc)})
+            self.start_importer()
             return Receipt(spool_key=key)
+
+    def start_importer(self) -> None:
+        """Import this machine's spool in the background until it is empty.
+
+        Web replicas each have their own local spool, which a worker elsewhere cannot see, so
+        the process that spooled also imports (the worker does the same for its machine).
+        Several importers at once are safe: ``spool_key`` is unique.
+        """
+        with self._importer_lock:
+            if self._importer is not None and self._importer.is_alive():
+                return
+            self._importer = threading.Thread(target=self._import_until_empty,
+                                              name="spool-importer", daemon=True)
+            self._importer.start()
+
+    def _import_until_empty(self) -> None:
+        while self.spool.pending():
+            with contextlib.suppress(DBAPIError):  # still down; try again shortly
+                self.import_spool()
+            time.sleep(self.import_interval)
 
     def import_spool(self, limit: int = 500) -> int:
         """Move spooled deliveries into the database, oldest first. Returns how many."""

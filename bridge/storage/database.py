@@ -28,8 +28,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
                                **kwargs)
         _configure_sqlite(engine, sqlite_synchronous)
         return engine
+    # A short connect timeout: when PostgreSQL is unreachable the webhook must fall back to the
+    # spool well within WooCommerce's 60 s, not hang.
+    kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
-                         **kwargs)
+                         pool_timeout=10, **kwargs)
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

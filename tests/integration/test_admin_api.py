@@ -133,3 +133,24 @@ def test_resync_refuses_a_status_that_does_not_invoice(client: FlaskClient,
     response = client.post(f"/admin/api/orders/{SHOP}/10/resync", headers=admin_headers())
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "status_not_invoiced"
+
+
+def test_shop_pause_and_resume(client: FlaskClient, post_order: Any, settings: Settings,
+                               db: Database, memory_registry: UpstreamRegistry,
+                               memory_upstream: InMemoryUpstream) -> None:
+    paused = client.post(f"/admin/api/shops/{SHOP}/pause", headers=admin_headers(),
+                         json={"reason": "e-Cont.md maintenance tonight"})
+    assert paused.status_code == 200
+    assert paused.get_json()["paused_reason"] == "e-Cont.md maintenance tonight"
+    post_order(build_order(order_id=12))
+    drain(settings, db, memory_registry)
+    assert memory_upstream.invoices == []  # received and processed, not sent
+    shops = client.get("/admin/api/shops", headers=admin_headers()).get_json()["shops"]
+    assert shops == [{"shop": SHOP, "paused": True,
+                      "paused_reason": "e-Cont.md maintenance tonight",
+                      "paused_at": shops[0]["paused_at"], "rows_by_state": {"pending": 1}}]
+    assert client.post(f"/admin/api/shops/{SHOP}/resume", headers=admin_headers()
+                       ).get_json()["paused"] is False
+    drain(settings, db, memory_registry)
+    assert len(memory_upstream.invoices_for(12)) == 1
+    assert client.post("/admin/api/shops/nope/pause", headers=admin_headers()).status_code == 404

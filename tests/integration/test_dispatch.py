@@ -180,7 +180,7 @@ def test_ambiguous_failure_with_dedupe_retries_and_settles(order_in: Any, worker
     sync = row(db)
     assert sync.state == "synced" and sync.invoice_id == memory_upstream.invoices[0].invoice_id
     assert len(memory_upstream.invoices) == 1
-    assert [a.outcome for a in attempts(db)] == ["retry", "exists"]
+    assert [a.outcome for a in attempts(db)] == ["retry_unknown", "exists"]
 
 
 def test_auth_failure_pauses_the_shop_without_burning_attempts(order_in: Any, worker: Worker,
@@ -307,3 +307,37 @@ def test_graceful_stop_releases_a_hung_dispatch(make_settings: Any, db: Database
     assert sync.state == "review" and sync.lease_owner is None and sync.lease_until is None
     assert "shutdown grace over" in sync.last_error
     release.set()
+
+
+def test_giving_up_after_an_unknown_outcome_stops_for_review(make_settings: Any, db: Database,
+                                                             order_in: Any,
+                                                             memory_registry: UpstreamRegistry,
+                                                             memory_upstream: InMemoryUpstream,
+                                                             clock: FakeClock) -> None:
+    # The first try may have created the invoice (connection lost after sending); the
+    # retries then cannot even connect. "failed" would be a lie: the invoice may exist.
+    memory_upstream.repeated_order = "return_existing"
+    settings = make_settings({"dispatch": {"retry": {"max_attempts": 3}}})
+    worker = Worker(settings, db, upstreams=memory_registry, clock=clock)
+    order_in()
+    memory_upstream.fail_next(UpstreamConnectionError("connection lost", ambiguous=True),
+                              after_create=True)
+    memory_upstream.fail_next(*[UpstreamConnectionError("refused", ambiguous=False)] * 2)
+    for _ in range(3):
+        worker.turn(dispatch_wait=True)
+        clock.advance(3600)
+    sync = row(db)
+    assert sync.state == "review" and "outcome is unknown" in sync.last_error
+    assert [a.outcome for a in attempts(db)] == ["retry_unknown", "retry", "gave_up"]
+
+
+def test_giving_up_with_an_unknown_last_attempt_stops_for_review(
+        make_settings: Any, db: Database, order_in: Any, memory_registry: UpstreamRegistry,
+        memory_upstream: InMemoryUpstream, clock: FakeClock) -> None:
+    memory_upstream.repeated_order = "return_existing"
+    settings = make_settings({"dispatch": {"retry": {"max_attempts": 1}}})
+    worker = Worker(settings, db, upstreams=memory_registry, clock=clock)
+    order_in()
+    memory_upstream.fail_next(UpstreamTimeout("no answer", ambiguous=True), after_create=True)
+    worker.turn(dispatch_wait=True)
+    assert row(db).state == "review"
