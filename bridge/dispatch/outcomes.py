@@ -112,7 +112,7 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         # Mark retries whose first try may have created the invoice: giving up later must
         # not call such a row "failed" (docs/guarantees.md).
         return "retry_unknown" if outcome == "retry" and error.ambiguous else outcome
-    lifecycle.to_failed(row, f"rejected by {upstream.kind}: {error}")
+    _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}")
     return "rejected"
 
 
@@ -124,14 +124,23 @@ def _retry_or_give_up(session: Session, row: OrderSync, policy: RetryPolicy, now
     if decision.retry:
         lifecycle.to_retrying(row, now + timedelta(seconds=decision.delay), error)
         return "retry" if count else "throttled"
+    _fail_unless_unknown(session, row, f"{decision.reason}; last error: {error}",
+                         unknown_now=unknown_now)
+    return "gave_up"
+
+
+def _fail_unless_unknown(session: Session, row: OrderSync, reason: str, *,
+                         unknown_now: bool = False) -> None:
+    """``failed`` means "no invoice upstream". If any attempt since the row was last queued
+    may have created one (a lost answer, a killed worker), that is not known: stop in
+    ``review`` instead, so nobody re-sends it believing it was never invoiced."""
     if unknown_now or _had_unknown_outcome(session, row):
         lifecycle.to_review(row, (
-            f"{decision.reason}; an earlier attempt's outcome is unknown, so the invoice may "
-            f"exist upstream. Last error: {error}. Check there, then acknowledge or resync."))
+            f"{reason}. An earlier attempt's outcome is unknown, so the invoice may exist "
+            "upstream; check there, then acknowledge (it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
     else:
-        lifecycle.to_failed(row, f"{decision.reason}; last error: {error}")
-    return "gave_up"
+        lifecycle.to_failed(row, reason)
 
 
 def _had_unknown_outcome(session: Session, row: OrderSync) -> bool:

@@ -341,3 +341,20 @@ def test_giving_up_with_an_unknown_last_attempt_stops_for_review(
     memory_upstream.fail_next(UpstreamTimeout("no answer", ambiguous=True), after_create=True)
     worker.turn(dispatch_wait=True)
     assert row(db).state == "review"
+
+
+def test_rejection_after_an_unknown_outcome_stops_for_review(order_in: Any, worker: Worker,
+                                                             db: Database, clock: FakeClock,
+                                                             memory_upstream: InMemoryUpstream
+                                                             ) -> None:
+    # Found by the fault suite: a worker killed after the upstream created the invoice; the
+    # re-send (the upstream dedupes) met a 422. "failed" would hide an existing invoice.
+    memory_upstream.repeated_order = "return_existing"
+    order_in()
+    claim_due(db, shops=[SHOP], worker_id="dead", limit=1, lease_seconds=30, now=clock.now())
+    clock.advance(31)
+    worker.reap()
+    memory_upstream.fail_next(UpstreamRejected("HTTP 422: refused", http_status=422))
+    worker.turn(dispatch_wait=True)
+    sync = row(db)
+    assert sync.state == "review" and "outcome is unknown" in sync.last_error
