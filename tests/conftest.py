@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from bridge.config import Settings, parse_settings
+from bridge.config import Settings, normalise_database_url, parse_settings
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.upstreams import UpstreamRegistry
@@ -107,7 +107,7 @@ def pg_url() -> Iterator[str]:
     admin_url = _pg_admin_url()
     assert admin_url is not None
     name = f"bridge_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(Database(admin_url).url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(normalise_database_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -115,7 +115,7 @@ def pg_url() -> Iterator[str]:
         if os.environ.get(REQUIRE_PG_ENV) == "1":
             pytest.fail(f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc}")
         pytest.skip(f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc}")
-    base, _, _ = Database(admin_url).url.rpartition("/")
+    base, _, _ = normalise_database_url(admin_url).rpartition("/")
     yield f"{base}/{name}"
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
