@@ -8,6 +8,7 @@ invoice without ``force``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from bridge.config import Settings
 from bridge.errors import BridgeError, MappingError
 from bridge.mapping.build import map_order
 from bridge.mapping.fingerprint import draft_fingerprint
+from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync, ShopState
 from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
@@ -123,3 +125,72 @@ def set_paused(session: Session, settings: Settings, shop_id: str, paused: bool,
     state = session.get(ShopState, shop_id)
     assert state is not None
     return state
+
+
+def skip(session: Session, shop_id: str, order_id: int, *, reason: str,
+         actor: str = "operator") -> OrderSync:
+    """Do not invoice this order (a test order, a duplicate order in the shop, ...)."""
+    row = get_row(session, shop_id, order_id, lock=True)
+    if row.state == SyncState.SENDING:
+        raise OperationRefused(409, "sending", "the order is being sent right now")
+    if row.state == SyncState.SYNCED:
+        raise OperationRefused(409, "already_invoiced", "the order is already invoiced; "
+                               "cancel the invoice in the upstream service instead")
+    lifecycle.to_skipped(row, f"skipped by {actor}: {reason}")
+    add_event(session, row, "operator", f"{actor}: skip ({reason})")
+    return row
+
+
+def acknowledge(session: Session, shop_id: str, order_id: int, *,
+                invoice_id: str | None = None, note: str | None = None,
+                actor: str = "operator") -> OrderSync:
+    """Settle a ``review`` row as invoiced: the operator checked the upstream and the invoice
+    is there (and, after a change, is fine as it is). Optionally record its id."""
+    row = get_row(session, shop_id, order_id, lock=True)
+    if row.state != SyncState.REVIEW:
+        raise OperationRefused(409, "not_in_review",
+                               f"only rows in review can be acknowledged (this one is {row.state})")
+    row.state = SyncState.SYNCED
+    row.invoice_id = invoice_id or row.invoice_id
+    row.synced_hash = row.content_hash
+    row.synced_at = row.synced_at or utcnow()
+    row.last_error = None
+    add_event(session, row, "operator", f"{actor}: acknowledged as invoiced"
+              f"{' (' + invoice_id + ')' if invoice_id else ''}{': ' + note if note else ''}")
+    return row
+
+
+@dataclass
+class BulkResult:
+    queued: list[int]
+    refused: list[dict[str, Any]]
+
+
+def resync_many(db: Database, settings: Settings, upstreams: UpstreamRegistry, shop_id: str, *,
+                order_ids: list[int] | None = None, state: str | None = None,
+                force: bool = False, actor: str = "operator",
+                progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Resync a list of orders, or every order of the shop in ``state``; each in its own
+    transaction, so one refusal does not undo the others. Idempotent: an order already
+    queued is simply queued again, which sends nothing twice."""
+    if settings.shop(shop_id) is None:
+        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    if order_ids is None:
+        if state not in {s.value for s in SyncState} or state == SyncState.SENDING:
+            raise OperationRefused(400, "bad_state", f"state: cannot resync {state!r} rows")
+        with db.read() as session:
+            order_ids = list(session.execute(select(OrderSync.order_id).where(
+                OrderSync.shop == shop_id, OrderSync.state == state)
+                .order_by(OrderSync.order_id)).scalars())
+    result = BulkResult(queued=[], refused=[])
+    for order_id in order_ids:
+        try:
+            with db.transaction() as session:
+                resync(session, settings, upstreams, shop_id, order_id, force=force,
+                       actor=actor)
+            result.queued.append(order_id)
+        except OperationRefused as exc:
+            result.refused.append({"order_id": order_id, "code": exc.code, "message": str(exc)})
+        if progress is not None:
+            progress(1)
+    return result

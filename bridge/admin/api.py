@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bridge import operations
 from bridge.admin.auth import require_admin
+from bridge.admin.params import body_field, iso_datetime, order_ids_field, query_limit
 from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
-from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState, SyncEvent
-from bridge.web import current_runtime, error_response, get_session
+from bridge.storage import queries
+from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
+from bridge.storage.states import SyncState
+from bridge.web import ApiError, current_runtime, error_response, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
 
@@ -24,6 +27,75 @@ def _authenticate() -> None:
 @bp.errorhandler(operations.OperationRefused)
 def _refused(error: operations.OperationRefused) -> Any:
     return error_response(error.status, error.code, str(error), **error.details)
+
+
+@bp.errorhandler(queries.BadCursor)
+def _bad_cursor(error: queries.BadCursor) -> Any:
+    return error_response(400, "bad_request", str(error))
+
+
+@bp.get("/orders")
+def list_orders() -> Any:
+    """Sync rows, most recently changed first; filters and keyset pagination (cursor)."""
+    args = request.args
+    states = [s for s in args.getlist("state") for s in s.split(",") if s]
+    unknown = sorted(set(states) - {s.value for s in SyncState})
+    if unknown:
+        raise ApiError(400, "bad_request", f"state: unknown state {unknown[0]!r}")
+    where = queries.RowFilter(
+        shop=args.get("shop") or None, states=states,
+        created_after=iso_datetime(args, "created_after"),
+        created_before=iso_datetime(args, "created_before"),
+        updated_after=iso_datetime(args, "updated_after"),
+        updated_before=iso_datetime(args, "updated_before"),
+        search=args.get("q") or None,
+    )
+    rows, cursor = queries.list_rows(get_session(), where, limit=query_limit(args),
+                                     cursor=args.get("cursor") or None)
+    return jsonify({"orders": [row_view(row) for row in rows], "next_cursor": cursor})
+
+
+@bp.post("/resync")
+def resync_bulk() -> Any:
+    """Resync a list of orders ({"shop", "order_ids"}) or every order of a shop in a state
+    ({"shop", "state"}); answers how many were queued and which were refused, and why."""
+    runtime = current_runtime()
+    body = request.get_json(silent=True)
+    shop = body_field(body, "shop", str)
+    order_ids = order_ids_field(body)
+    state = body_field(body, "state", str, required=order_ids is None)
+    force = bool(body_field(body, "force", bool, required=False))
+    result = operations.resync_many(runtime.db, runtime.settings, runtime.upstreams, shop,
+                                    order_ids=order_ids, state=state, force=force,
+                                    actor=request.environ["bridge.admin"])
+    runtime.wake.set()
+    return jsonify({"queued": len(result.queued), "order_ids": result.queued,
+                    "refused": result.refused}), 202
+
+
+@bp.post("/orders/<shop>/<int:order_id>/skip")
+def skip_order(shop: str, order_id: int) -> Any:
+    reason = body_field(request.get_json(silent=True), "reason", str)
+    session = get_session(write=True)
+    with session.begin():
+        row = operations.skip(session, shop, order_id, reason=reason,
+                              actor=request.environ["bridge.admin"])
+        view = row_view(row)
+    return jsonify({"order": view})
+
+
+@bp.post("/orders/<shop>/<int:order_id>/acknowledge")
+def acknowledge_order(shop: str, order_id: int) -> Any:
+    body = request.get_json(silent=True)
+    session = get_session(write=True)
+    with session.begin():
+        row = operations.acknowledge(
+            session, shop, order_id,
+            invoice_id=body_field(body, "invoice_id", str, required=False),
+            note=body_field(body, "note", str, required=False),
+            actor=request.environ["bridge.admin"])
+        view = row_view(row)
+    return jsonify({"order": view})
 
 
 @bp.get("/orders/<shop>/<int:order_id>")
@@ -64,11 +136,7 @@ def list_shops() -> Any:
     """Every configured shop: paused or not (and why), and its rows counted by state."""
     session = get_session()
     settings = current_runtime().settings
-    counts: dict[str, dict[str, int]] = {shop: {} for shop in settings.shops}
-    for shop, state, count in session.execute(
-            select(OrderSync.shop, OrderSync.state, func.count()).group_by(OrderSync.shop,
-                                                                          OrderSync.state)):
-        counts.setdefault(shop, {})[state] = count
+    counts = queries.counts_by_state(session)
     states = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
     return jsonify({"shops": [shop_view(shop, states.get(shop), counts.get(shop, {}))
                               for shop in settings.shops]})

@@ -154,3 +154,85 @@ def test_shop_pause_and_resume(client: FlaskClient, post_order: Any, settings: S
     drain(settings, db, memory_registry)
     assert len(memory_upstream.invoices_for(12)) == 1
     assert client.post("/admin/api/shops/nope/pause", headers=admin_headers()).status_code == 404
+
+
+def test_list_filters_and_keyset_pagination(client: FlaskClient, post_order: Any) -> None:
+    for order_id in range(1, 8):
+        post_order(build_order(order_id=order_id, number=f"WEB-{order_id:04d}",
+                               status="pending" if order_id % 2 else "processing"))
+    seen, cursor = [], None
+    while True:
+        query = {"shop": SHOP, "limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/admin/api/orders", query_string=query, headers=admin_headers()
+                          ).get_json()
+        seen += [o["order_id"] for o in page["orders"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == list(range(1, 8)) and len(seen) == 7  # each exactly once
+    skipped = client.get("/admin/api/orders", query_string={"state": "skipped"},
+                         headers=admin_headers()).get_json()["orders"]
+    assert sorted(o["order_id"] for o in skipped) == [1, 3, 5, 7]
+    found = client.get("/admin/api/orders", query_string={"q": "WEB-0006"},
+                       headers=admin_headers()).get_json()["orders"]
+    assert [o["order_id"] for o in found] == [6]
+    future = client.get("/admin/api/orders", query_string={"created_after": "2999-01-01T00:00Z"},
+                        headers=admin_headers()).get_json()["orders"]
+    assert future == []
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"state": "lost"}, "state: unknown state 'lost'"),
+    ({"limit": "0"}, "limit: must be a whole number from 1 to 500"),
+    ({"updated_after": "yesterday"}, "updated_after: not an ISO 8601 date-time"),
+    ({"cursor": "!!!"}, "cursor: not a cursor this API returned"),
+])
+def test_list_rejects_bad_parameters_naming_them(client: FlaskClient, query: dict[str, str],
+                                                 message: str) -> None:
+    response = client.get("/admin/api/orders", query_string=query, headers=admin_headers())
+    assert response.status_code == 400 and message in response.get_json()["error"]["message"]
+
+
+def test_bulk_resync_by_state_is_idempotent(client: FlaskClient, post_order: Any,
+                                            settings: Settings, db: Database,
+                                            memory_registry: UpstreamRegistry,
+                                            memory_upstream: InMemoryUpstream) -> None:
+    from bridge.errors import UpstreamRejected
+
+    for order_id in (21, 22, 23):
+        post_order(build_order(order_id=order_id))
+    memory_upstream.fail_next(*[UpstreamRejected("HTTP 400: down for a bit", http_status=400)] * 3)
+    drain(settings, db, memory_registry)
+    body = {"shop": SHOP, "state": "failed"}
+    first = client.post("/admin/api/resync", json=body, headers=admin_headers()).get_json()
+    assert first["queued"] == 3 and first["refused"] == []
+    again = client.post("/admin/api/resync", json={"shop": SHOP, "order_ids": [21, 22, 23, 99]},
+                        headers=admin_headers()).get_json()
+    assert again["queued"] == 3 and [r["code"] for r in again["refused"]] == ["not_found"]
+    drain(settings, db, memory_registry)
+    assert all(len(memory_upstream.invoices_for(o)) == 1 for o in (21, 22, 23))  # not twice
+    bad = client.post("/admin/api/resync", json={"shop": SHOP}, headers=admin_headers())
+    assert bad.status_code == 400 and "state: required" in bad.get_json()["error"]["message"]
+
+
+def test_skip_with_reason_and_acknowledge_a_review(client: FlaskClient, post_order: Any,
+                                                   settings: Settings, db: Database,
+                                                   memory_registry: UpstreamRegistry,
+                                                   memory_upstream: InMemoryUpstream) -> None:
+    from bridge.errors import UpstreamTimeout
+
+    post_order(build_order(order_id=31))
+    skipped = client.post(f"/admin/api/orders/{SHOP}/31/skip", json={"reason": "test order"},
+                          headers=admin_headers()).get_json()["order"]
+    assert skipped["state"] == "skipped" and "test order" in skipped["last_error"]
+    assert client.post(f"/admin/api/orders/{SHOP}/31/skip", json={},
+                       headers=admin_headers()).status_code == 400
+
+    post_order(build_order(order_id=32))
+    memory_upstream.fail_next(UpstreamTimeout("no answer", ambiguous=True), after_create=True)
+    drain(settings, db, memory_registry)
+    url = f"/admin/api/orders/{SHOP}/32/acknowledge"
+    acknowledged = client.post(url, json={"invoice_id": "abc123", "note": "seen in e-Cont"},
+                               headers=admin_headers()).get_json()["order"]
+    assert acknowledged["state"] == "synced" and acknowledged["invoice_id"] == "abc123"
+    assert client.post(url, json={}, headers=admin_headers()).status_code == 409
