@@ -2,8 +2,10 @@
 
 Each turn it (1) imports the local spool, (2) processes received deliveries into sync rows,
 (3) reaps leases whose worker died, (4) claims due rows up to its free dispatch slots and
-sends them on a thread pool, (5) writes a heartbeat. Then it sleeps until woken (the web
-process in ``run`` sets an event on every delivery) or the poll interval passes.
+sends them on a thread pool, (5) writes a heartbeat. Beside the loop, a thread reconciles
+shops with the WooCommerce REST API when configured (``reconcile.py``). Then it sleeps until
+woken (the web process in ``run`` sets an event on every delivery) or the poll interval
+passes.
 
 Stopping (SIGTERM, or ``stop()``): no new claims; in-flight dispatches get ``shutdown_grace``
 seconds to finish; any still running after that are released as interrupted (the same
@@ -32,11 +34,13 @@ from bridge.config import Settings
 from bridge.dispatch import outcomes
 from bridge.dispatch.claims import Claim, claim_due, expired_leases
 from bridge.dispatch.ratelimit import RateLimiter
+from bridge.dispatch.reconcile import Reconciler
 from bridge.dispatch.retry import RetryPolicy
 from bridge.errors import UpstreamBadResponse, UpstreamError, UpstreamRateLimited
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore
+from bridge.logs import log_context
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, WorkerHeartbeat
 from bridge.storage.repository import insert_ignoring_conflicts
@@ -95,6 +99,10 @@ class Worker:
                                           "concurrency": self.concurrency})
         with contextlib.suppress(DBAPIError):
             self.heartbeat(stopped=False, force=True)  # be counted before the first send
+        reconciler = Reconciler(self.settings, self.db, self.clock)
+        if reconciler.shops:
+            threading.Thread(target=reconciler.run, args=(self.stopping,), name="reconcile",
+                             daemon=True).start()
         backoff = 0.0
         while not self.stopping.is_set():
             try:
@@ -189,6 +197,10 @@ class Worker:
 
     def dispatch(self, claim: Claim) -> str:
         """Send one claimed row upstream and record the answer."""
+        with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
+            return self._dispatch(claim)
+
+    def _dispatch(self, claim: Claim) -> str:
         shop = self.settings.shops[claim.shop]
         upstream = self.upstreams.for_shop(claim.shop)
         account = shop.upstream.account_key
@@ -202,7 +214,7 @@ class Worker:
         except UpstreamError as exc:
             error = exc
         except Exception as exc:  # our own bug; it may have happened after sending
-            log.exception("adapter failed", extra={"shop": claim.shop, "order_id": claim.order_id})
+            log.exception("adapter failed")
             error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
                                         ambiguous=True)
         duration_ms = (time.perf_counter() - t0) * 1000
@@ -220,9 +232,8 @@ class Worker:
         metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
         metrics.dispatch_seconds.labels(shop=claim.shop).observe(duration_ms / 1000)
         log.info("dispatch attempt", extra={
-            "shop": claim.shop, "order_id": claim.order_id, "outcome": outcome,
-            "http_status": result.http_status, "duration_ms": round(duration_ms, 1),
-            "error": str(error) if error else None})
+            "outcome": outcome, "http_status": result.http_status,
+            "duration_ms": round(duration_ms, 1), "error": str(error) if error else None})
         return outcome
 
     # --- leases --------------------------------------------------------------------------

@@ -187,6 +187,9 @@ class ShopState(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None] = mapped_column()
+    #: the last periodic reconciliation with the shop's REST API, and how it went
+    reconciled_at: Mapped[datetime | None] = mapped_column()
+    reconcile_result: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
