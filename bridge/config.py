@@ -71,6 +71,17 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    #: /readyz warns when the newest worker heartbeat is older than this ...
+    max_heartbeat_age: float = 60.0
+    #: ... or when a due row has waited longer than this
+    max_due_age: float = 900.0
+    #: also answer 503 for those warnings. Off by default: a receiver that can still store
+    #: deliveries must stay in the load balancer, or WooCommerce's deliveries fail for good.
+    strict: bool = False
+
+
+@dataclass(frozen=True)
 class RetrySettings:
     max_attempts: int = 8
     base: float = 30.0
@@ -164,6 +175,7 @@ class Settings:
     shops: Mapping[str, ShopSettings]
     server: ServerSettings = field(default_factory=ServerSettings)
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     admin_tokens: tuple[str, ...] = field(default=(), repr=False)
     log_format: str = "json"
     log_level: str = "INFO"
@@ -395,6 +407,19 @@ def _dispatch(section: _Section | None) -> DispatchSettings:
     return settings
 
 
+def _health(section: _Section | None) -> HealthSettings:
+    if section is None:
+        return HealthSettings()
+    d = HealthSettings()
+    settings = HealthSettings(
+        max_heartbeat_age=section.duration("max_heartbeat_age", d.max_heartbeat_age),
+        max_due_age=section.duration("max_due_age", d.max_due_age),
+        strict=section.bool("strict", d.strict),
+    )
+    section.done()
+    return settings
+
+
 def _econt(section: _Section) -> EcontSettings:
     allow_insecure = section.bool("allow_insecure_http", False)
     base_url = _check_url(section.str("base_url", "https://api.diginet.md"),
@@ -543,6 +568,7 @@ def parse_settings(data: Mapping[str, Any], *, env: Mapping[str, str] | None = N
         database=_database(root.section("database"), base_dir),
         server=server,
         dispatch=_dispatch(root.section("dispatch")),
+        health=_health(root.section("health")),
         shops=shops,
         admin_tokens=tokens,
         log_format=log_format,

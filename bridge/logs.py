@@ -1,8 +1,11 @@
 """Structured logs: one JSON object per line, with personal data and secrets masked.
 
-Code logs ids and outcomes in ``extra={...}``; the formatter adds them as fields. As a safety
-net, every string that goes out is scanned: e-mail addresses, phone numbers and 13-digit
-fiscal codes are masked, and fields named like secrets are never printed in full.
+Code logs ids and outcomes in ``extra={...}``; the formatter adds them as fields. Work on one
+delivery or one order runs inside ``log_context(delivery=..., order="shop/1187")``, so every
+line it logs carries those correlation ids: ``grep '"order": "shop/1187"'`` follows an order
+from its webhook through processing to every dispatch attempt. As a safety net, every string
+that goes out is scanned: e-mail addresses, phone numbers and 13-digit fiscal codes are
+masked, and fields named like secrets are never printed in full.
 """
 
 from __future__ import annotations
@@ -11,8 +14,32 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+_context: ContextVar[dict[str, Any] | None] = ContextVar("invoice_bridge_log_context",
+                                                        default=None)
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add correlation fields to every log line written inside the block (this thread)."""
+    token = _context.set({**(_context.get() or {}), **fields})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    """Context fields, then the record's own extras (which win)."""
+    fields = dict(_context.get() or {})
+    fields.update((key, value) for key, value in vars(record).items()
+                  if key not in _STANDARD and not key.startswith("_") and value is not None)
+    return fields
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _SECRET_KEYS = re.compile(r"(secret|token|password|authorization|client_id|consumer_key|signature)",
@@ -59,9 +86,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask_text(record.getMessage()),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_") and value is not None:
-                entry[key] = _clean(key, value)
+        for key, value in _fields(record).items():
+            entry[key] = _clean(key, value)
         if record.exc_info:
             entry["exception"] = mask_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -71,8 +97,7 @@ class TextFormatter(logging.Formatter):
     """Human-readable lines for a terminal, with the same masking."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extras = {k: _clean(k, v) for k, v in vars(record).items()
-                  if k not in _STANDARD and not k.startswith("_") and v is not None}
+        extras = {key: _clean(key, value) for key, value in _fields(record).items()}
         line = f"{record.levelname.lower():7} {record.name}: {mask_text(record.getMessage())}"
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())

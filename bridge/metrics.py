@@ -1,11 +1,32 @@
-"""Prometheus metrics. Counters and histograms live in the process that does the work; the
-gauges that describe the whole system (rows by state, oldest due item, spool size) are read
-from the database and the spool at scrape time, so any replica can answer ``/metrics``.
+"""Prometheus metrics at ``/metrics``.
+
+Counters and histograms count work in the process that does it (with several gunicorn
+workers, set ``PROMETHEUS_MULTIPROC_DIR`` to a shared empty folder so they add up). The
+gauges that describe the whole system -- rows by state, the oldest due item, paused shops,
+the newest worker heartbeat, the spool -- are read from the database and the spool at scrape
+time, so any replica gives the same answer.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import select
+
+from bridge.clock import utcnow
 
 deliveries = Counter(
     "invoice_bridge_deliveries_total",
@@ -28,3 +49,65 @@ dispatch_seconds = Histogram(
     ["shop"],
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+
+bp = Blueprint("metrics", __name__)
+
+
+class SystemCollector(Collector):
+    """Gauges read from the database and the spool on each scrape."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        from bridge.storage import queries
+        from bridge.storage.models import ShopState
+
+        now = utcnow()
+        rows = GaugeMetricFamily("invoice_bridge_rows", "Sync rows by shop and state.",
+                                 labels=["shop", "state"])
+        paused = GaugeMetricFamily("invoice_bridge_shop_paused",
+                                   "1 if the shop's dispatch is paused.", labels=["shop"])
+        up = GaugeMetricFamily("invoice_bridge_database_up", "1 if the database answered.")
+        oldest = GaugeMetricFamily("invoice_bridge_oldest_due_seconds",
+                                   "How long the longest-waiting due row has waited.")
+        heartbeat = GaugeMetricFamily("invoice_bridge_worker_heartbeat_age_seconds",
+                                      "Age of the newest worker heartbeat.")
+        try:
+            with self.runtime.db.read() as session:
+                for shop, states in queries.counts_by_state(session).items():
+                    for state, count in states.items():
+                        rows.add_metric([shop, state], count)
+                paused_shops = set(session.execute(select(ShopState.shop).where(
+                    ShopState.paused.is_(True))).scalars())
+                due = queries.oldest_due(session, now)
+                newest = queries.latest_heartbeat(session)
+            for shop in self.runtime.settings.shops:
+                paused.add_metric([shop], 1.0 if shop in paused_shops else 0.0)
+            oldest.add_metric([], (now - due).total_seconds() if due else 0.0)
+            if newest is not None:
+                heartbeat.add_metric([], (now - newest).total_seconds())
+            up.add_metric([], 1.0)
+            yield from (rows, paused, oldest, heartbeat)
+        except Exception:
+            up.add_metric([], 0.0)
+        yield up
+        spool = GaugeMetricFamily("invoice_bridge_spool_files",
+                                  "Deliveries spooled to disk, waiting for the database.")
+        spool.add_metric([], float(self.runtime.store.spool.size()))
+        yield spool
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    from bridge.web import current_runtime
+
+    system = CollectorRegistry(auto_describe=False)
+    system.register(SystemCollector(current_runtime()))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counters = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counters)
+    else:
+        counters = REGISTRY
+    body = generate_latest(counters) + generate_latest(system)
+    return Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8")

@@ -67,11 +67,13 @@ def create_app(settings: Settings | None = None, *, config: str | None = None,
 
     from bridge.admin.api import bp as admin_bp
     from bridge.health import bp as health_bp
+    from bridge.metrics import bp as metrics_bp
     from webhooks.woocommerce import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)

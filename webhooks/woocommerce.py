@@ -66,16 +66,17 @@ def receive(shop_id: str) -> Any:
                        f"X-WC-Webhook-Signature is {reason}; check the webhook secret")
 
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    wc_delivery_id = headers.get("X-WC-Webhook-Delivery-ID")
     receipt = runtime.store.store(IncomingDelivery(
         shop=shop.id, body=body, topic=topic, headers=headers,
-        webhook_id=request.headers.get("X-WC-Webhook-ID"),
-        delivery_id=request.headers.get("X-WC-Webhook-Delivery-ID"),
+        webhook_id=headers.get("X-WC-Webhook-ID"), delivery_id=wc_delivery_id,
     ))
     runtime.wake.set()
     outcome = "spooled" if receipt.spooled else "stored"
     metrics.deliveries.labels(shop=shop.id, topic=topic or "", outcome=outcome).inc()
     log.info("delivery accepted", extra={"shop": shop.id, "topic": topic,
                                          "delivery": receipt.delivery_id,
-                                         "spool_key": receipt.spool_key})
+                                         "spool_key": receipt.spool_key,
+                                         "wc_delivery_id": wc_delivery_id})
     return jsonify({"status": "accepted", "delivery": receipt.delivery_id,
                     "spooled": receipt.spooled}), 200

@@ -26,6 +26,7 @@ from bridge import lifecycle, metrics
 from bridge.clock import Clock
 from bridge.config import Settings, ShopSettings
 from bridge.errors import MappingError
+from bridge.logs import log_context
 from bridge.mapping.build import map_order
 from bridge.mapping.draft import SnapshotHeader
 from bridge.mapping.fingerprint import draft_fingerprint
@@ -68,6 +69,10 @@ class DeliveryProcessor:
 
     def process_one(self, delivery_id: int) -> Outcome | None:
         """Process one delivery in its own transaction (None if another worker has it)."""
+        with log_context(delivery=delivery_id):
+            return self._process_one(delivery_id)
+
+    def _process_one(self, delivery_id: int) -> Outcome | None:
         shop = "?"
         try:
             with self.db.transaction() as session:
@@ -92,8 +97,8 @@ class DeliveryProcessor:
                     self._finish(delivery, outcome)
         metrics.processed.labels(shop=shop, outcome=outcome.outcome).inc()
         log.info("delivery processed", extra={
-            "delivery": delivery_id, "shop": shop, "outcome": outcome.outcome,
-            "order_id": outcome.order_id, "reason": outcome.reason})
+            "shop": shop, "outcome": outcome.outcome, "reason": outcome.reason,
+            "order": f"{shop}/{outcome.order_id}" if outcome.order_id is not None else None})
         return outcome
 
     def _finish(self, delivery: Delivery, outcome: Outcome) -> None:

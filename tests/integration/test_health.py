@@ -39,3 +39,37 @@ def test_readyz_503_when_database_unreachable(make_settings: Any, tmp_path: Path
     assert response.status_code == 503
     assert response.get_json()["failing"] == ["database", "migrations"]
     assert client.get("/healthz").status_code == 200  # liveness does not depend on it
+
+
+def test_readyz_reports_work_without_failing_on_it(client: FlaskClient, make_settings: Any,
+                                                   db: Database) -> None:
+    body = client.get("/readyz").get_json()
+    assert body["status"] == "ready" and body["warnings"] == ["workers"]  # no worker yet
+    assert body["checks"]["workers"] == {"ok": False, "live": 0,
+                                         "newest_heartbeat_age_seconds": None}
+    assert body["checks"]["backlog"]["oldest_due_age_seconds"] == 0.0
+    assert body["checks"]["spool"] == {"ok": True, "files": 0}
+
+    strict = create_app(make_settings({"health": {"strict": True}}), db=db).test_client()
+    response = strict.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["failing"] == ["workers"]
+
+
+def test_readyz_sees_live_workers_and_an_old_backlog(client: FlaskClient, settings: Any,
+                                                     db: Database) -> None:
+    from datetime import timedelta
+
+    from bridge.clock import utcnow
+    from bridge.dispatch.worker import Worker
+    from bridge.storage.models import OrderSync
+
+    Worker(settings, db, worker_id="w-ready").heartbeat(force=True)
+    with db.transaction() as session:
+        session.add(OrderSync(shop="shop", order_id=1, state="retrying", upstream="econt",
+                              next_attempt_at=utcnow() - timedelta(hours=1), payload={}))
+    body = client.get("/readyz").get_json()
+    assert body["checks"]["workers"]["ok"] and body["checks"]["workers"]["live"] == 1
+    backlog = body["checks"]["backlog"]
+    assert not backlog["ok"] and backlog["oldest_due_age_seconds"] >= 3600
+    assert backlog["by_state"] == {"retrying": 1}
+    assert body["warnings"] == ["backlog"] and body["status"] == "ready"

@@ -48,3 +48,16 @@ def test_json_lines_mask_fields_by_name_and_content() -> None:
 def test_text_format_masks_too() -> None:
     line = TextFormatter().format(record("x", client_id="0f3c2a9be1d84c6fa07b5e3d9c1a2b44"))
     assert "0f3c2a9be1d84c6fa07b5e3d9c1a2b44" not in line and "client_id=0f3***" in line
+
+
+def test_log_context_adds_correlation_ids_and_extras_win() -> None:
+    from bridge.logs import log_context
+
+    with log_context(delivery=41, order="shop/1187"):
+        with log_context(order="shop/1188"):
+            inner = json.loads(JsonFormatter().format(record("x")))
+        outer = json.loads(JsonFormatter().format(record("y", order="explicit")))
+    after = json.loads(JsonFormatter().format(record("z")))
+    assert inner["delivery"] == 41 and inner["order"] == "shop/1188"
+    assert outer["order"] == "explicit"
+    assert "delivery" not in after and "order" not in after
