@@ -1,9 +1,4 @@
-"""The ``invoice-bridge`` command.
-
-Exit codes scripts can rely on: 0 success; 1 the command ran but its job failed (e.g. a
-resync was refused); 2 bad usage or invalid configuration; 3 a dependency is unavailable
-(database, upstream).
-"""
+"""Commands that serve: run, worker, migrate, demo, sandbox."""
 
 from __future__ import annotations
 
@@ -11,55 +6,11 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from bridge.config import Settings, load_settings
-from bridge.errors import ConfigError
-from bridge.logs import configure_logging
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-log = logging.getLogger("bridge.cli")
-
-
-@dataclass
-class Context:
-    config_path: str | None
-    log_format: str | None
-    _settings: Settings | None = None
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = load_settings(self.config_path)
-            except ConfigError as exc:
-                fail(f"configuration error: {exc}", EXIT_USAGE)
-            configure_logging(self.log_format or self._settings.log_format,
-                              self._settings.log_level)
-        return self._settings
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    click.secho(message, fg="red", err=True)
-    sys.exit(code)
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="INVOICE_BRIDGE_CONFIG", metavar="PATH",
-              help="Configuration file (default: $INVOICE_BRIDGE_CONFIG).")
-@click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
-              help="Override the configured log format.")
-@click.version_option(package_name="invoice-bridge")
-@click.pass_context
-def cli(ctx: click.Context, config_path: str | None, log_format: str | None) -> None:
-    """invoice-bridge: WooCommerce order webhooks in, e-Cont.md invoices out."""
-    ctx.obj = Context(config_path=config_path, log_format=log_format)
+from bridge.cli import EXIT_OK, EXIT_UNAVAILABLE, Context, cli, fail, pass_context
 
 
 @cli.command()
@@ -155,70 +106,6 @@ def sandbox_econt(host: str, port: int, repeated_order: str, accounts: tuple[str
                   latency=latency, check_totals=not no_check_totals)
 
 
-@cli.command()
-@click.argument("shop")
-@click.argument("order_ids", nargs=-1, type=int, required=True)
-@click.option("--force", is_flag=True,
-              help="Send even if an invoice was already accepted (may create a second one).")
-@pass_context
-def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], force: bool) -> None:
-    """Queue orders to be re-mapped and sent again."""
-    from bridge.operations import OperationRefused
-    from bridge.operations import resync as resync_order
-    from bridge.storage.database import Database
-    from bridge.upstreams import UpstreamRegistry
-
-    settings = ctx.settings()
-    db = Database.from_settings(settings.database)
-    upstreams = UpstreamRegistry(settings)
-    refused = 0
-    for order_id in order_ids:
-        try:
-            with db.transaction() as session:
-                resync_order(session, settings, upstreams, shop, order_id, force=force,
-                             actor="cli")
-            click.echo(f"{shop}/{order_id}: queued")
-        except OperationRefused as exc:
-            refused += 1
-            click.secho(f"{shop}/{order_id}: refused ({exc.code}): {exc}", fg="yellow", err=True)
-    upstreams.close()
-    db.dispose()
-    if refused:
-        sys.exit(EXIT_FAILED)
-
-
-@cli.command()
-@click.argument("shop")
-@click.option("--reason", default=None, help="Why (shown to other operators).")
-@pass_context
-def pause(ctx: Context, shop: str, reason: str | None) -> None:
-    """Pause a shop's dispatch (deliveries are still received and processed)."""
-    _set_paused(ctx, shop, True, reason)
-
-
-@cli.command()
-@click.argument("shop")
-@pass_context
-def resume(ctx: Context, shop: str) -> None:
-    """Resume a shop's dispatch, e.g. after fixing credentials the upstream refused."""
-    _set_paused(ctx, shop, False, None)
-
-
-def _set_paused(ctx: Context, shop: str, paused: bool, reason: str | None) -> None:
-    from bridge.operations import OperationRefused, set_paused
-    from bridge.storage.database import Database
-
-    settings = ctx.settings()
-    db = Database.from_settings(settings.database)
-    try:
-        with db.transaction() as session:
-            set_paused(session, settings, shop, paused, reason=reason, actor="cli")
-    except OperationRefused as exc:
-        fail(f"{shop}: {exc}")
-    finally:
-        db.dispose()
-    click.echo(f"{shop}: {'paused' if paused else 'resumed'}")
-
 
 def _exit_without_waiting_for(abandoned: int) -> None:
     """Python joins pool threads at exit; a request hung past the shutdown grace was already
@@ -234,11 +121,3 @@ def _interrupt_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _handler)
-
-
-def main() -> None:
-    cli(prog_name="invoice-bridge")
-
-
-if __name__ == "__main__":
-    main()

@@ -48,5 +48,10 @@ class InvoiceUpstream(Protocol):
         """Send ``payload`` (from ``render``). Raises an ``UpstreamError`` subclass."""
         ...
 
+    def check_credentials(self) -> str:
+        """Check that the upstream answers and accepts our credentials, creating nothing.
+        Returns a short description; raises an ``UpstreamError`` subclass."""
+        ...
+
     def close(self) -> None:
         ...

@@ -80,6 +80,9 @@ class InMemoryUpstream:
         return InvoiceRef(invoice.invoice_id, invoice_number=f"MEM-{len(self.invoices)}",
                           http_status=201)
 
+    def check_credentials(self) -> str:
+        return "in-memory upstream"
+
     def invoices_for(self, order_id: int) -> list[StoredInvoice]:
         return [i for i in self.invoices if i.order_id == order_id]
 

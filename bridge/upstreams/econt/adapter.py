@@ -63,6 +63,15 @@ class EcontUpstream:
         response = self.http.post_json(self.url, self.request_body(payload))
         return interpret_response(response)
 
+    def check_credentials(self) -> str:
+        """Probe the keys with a put that has no order (see assumptions.PROBE_ACCEPTED_STATUS):
+        it cannot create an invoice. Raises the usual upstream errors."""
+        response = self.http.post_json(self.url, self.request_body({}))
+        if response.status_code == econt.PROBE_ACCEPTED_STATUS:
+            return f"credentials accepted by {self.settings.base_url}"
+        interpret_response(response)  # raises for 401/403/404/429/5xx/other 4xx
+        return f"credentials accepted by {self.settings.base_url} (HTTP {response.status_code})"
+
     def close(self) -> None:
         self.http.close()
 

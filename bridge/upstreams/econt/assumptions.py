@@ -67,6 +67,12 @@ EXISTING_FLAG = "existing"
 #: lists the offending fields as "path: reason; path: reason".
 VALIDATION_HTTP_STATUS = 400
 
+#: [ASSUMPTION] The service checks connect.client/token before the rest of the body, so a put
+#: with credentials and no order answers 401 for bad keys and 400 (a validation failure) for
+#: good ones -- without creating anything. ``check-config`` relies on this; e-Cont.md offers
+#: no read-only endpoint to test credentials with.
+PROBE_ACCEPTED_STATUS = VALIDATION_HTTP_STATUS
+
 #: [ASSUMPTION] 429 responses carry Retry-After (seconds); only the status code is documented.
 RETRY_AFTER_HEADER = "Retry-After"
 

@@ -1,0 +1,297 @@
+"""Commands for the person on call: status, resync, skip, pause/resume, backfill,
+check-config. They print for people by default and JSON with ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from bridge.cli import EXIT_FAILED, EXIT_UNAVAILABLE, Context, cli, fail, pass_context
+
+ATTENTION = ("failed", "review", "invalid")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--check", is_flag=True,
+              help="Exit 1 if rows need attention (failed, review, invalid) or a shop is paused.")
+@pass_context
+def status(ctx: Context, as_json: bool, check: bool) -> None:
+    """Rows by state per shop, paused shops, workers and the oldest due item."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
+
+    from bridge.intake.spool import Spool
+    from bridge.storage import queries
+    from bridge.storage.models import ShopState
+
+    settings = ctx.settings()
+    db = ctx.database()
+    now = datetime.now(UTC)
+    try:
+        with db.read() as session:
+            counts = queries.counts_by_state(session)
+            shops = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
+            workers = queries.live_workers(session, now, stale_after=60)
+            oldest = queries.oldest_due(session, now)
+    except DBAPIError as exc:
+        fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
+    finally:
+        db.dispose()
+    report = {
+        "shops": [{
+            "shop": shop_id,
+            "rows_by_state": counts.get(shop_id, {}),
+            "paused": bool(shops.get(shop_id) and shops[shop_id].paused),
+            "paused_reason": shops[shop_id].paused_reason if shop_id in shops else None,
+            "reconcile": shops[shop_id].reconcile_result if shop_id in shops else None,
+        } for shop_id in settings.shops],
+        "workers": [{"worker": w.worker_id, "heartbeat_age_seconds":
+                     round((now - w.heartbeat_at).total_seconds(), 1)} for w in workers],
+        "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "spooled": Spool(settings.server.spool_dir).size(),
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    attention = any(s["paused"] or any(s["rows_by_state"].get(k) for k in ATTENTION)
+                    for s in report["shops"])
+    if check and attention:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    for shop in report["shops"]:
+        rows = sorted(shop["rows_by_state"].items())
+        states = ", ".join(f"{state} {count}" for state, count in rows) or "no rows"
+        click.echo(f"{shop['shop']}: {states}")
+        if shop["paused"]:
+            click.secho(f"  PAUSED: {shop['paused_reason']}", fg="yellow")
+        if shop["reconcile"]:
+            click.echo(f"  last reconciliation: {shop['reconcile']}")
+    workers = report["workers"]
+    click.echo(f"workers alive: {len(workers)}"
+               + (f" (newest heartbeat {workers[0]['heartbeat_age_seconds']}s ago)" if workers
+                  else ""))
+    if report["oldest_due_seconds"] is not None:
+        click.echo(f"oldest due item waiting: {report['oldest_due_seconds']}s")
+    if report["spooled"]:
+        click.secho(f"spooled deliveries waiting for the database: {report['spooled']}",
+                    fg="yellow")
+
+
+@cli.command()
+@click.argument("shop")
+@click.argument("order_ids", nargs=-1, type=int)
+@click.option("--state", default=None, help="Resync every order of the shop in this state.")
+@click.option("--force", is_flag=True,
+              help="Send even if an invoice was already accepted (may create a second one).")
+@pass_context
+def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], state: str | None,
+           force: bool) -> None:
+    """Re-map orders from their latest snapshot and send them again: the given ORDER_IDS, or
+    every order in --state (e.g. failed)."""
+    from bridge.operations import OperationRefused, resync_many
+    from bridge.upstreams import UpstreamRegistry
+
+    if bool(order_ids) == bool(state):
+        fail("give either ORDER_IDS or --state", 2)
+    settings = ctx.settings()
+    db = ctx.database()
+    upstreams = UpstreamRegistry(settings)
+    try:
+        ids = list(order_ids) or _ids_in_state(db, shop, state)
+        with click.progressbar(length=len(ids), label="resync", file=sys.stderr) as bar:
+            result = resync_many(db, settings, upstreams, shop, order_ids=ids, force=force,
+                                 actor="cli", progress=bar.update)
+    except OperationRefused as exc:
+        fail(f"{shop}: {exc}")
+    finally:
+        upstreams.close()
+        db.dispose()
+    click.echo(f"{shop}: {len(result.queued)} queued, {len(result.refused)} refused")
+    for refusal in result.refused:
+        click.secho(f"  {shop}/{refusal['order_id']}: refused ({refusal['code']}): "
+                    f"{refusal['message']}", fg="yellow", err=True)
+    if result.refused:
+        sys.exit(EXIT_FAILED)
+
+
+def _ids_in_state(db: Any, shop: str, state: str | None) -> list[int]:
+    from sqlalchemy import select
+
+    from bridge.storage.models import OrderSync
+
+    with db.read() as session:
+        return list(session.execute(select(OrderSync.order_id).where(
+            OrderSync.shop == shop, OrderSync.state == state).order_by(OrderSync.order_id)
+        ).scalars())
+
+
+@cli.command()
+@click.argument("shop")
+@click.argument("order_id", type=int)
+@click.option("--reason", required=True, help="Why it must not be invoiced.")
+@pass_context
+def skip(ctx: Context, shop: str, order_id: int, reason: str) -> None:
+    """Do not invoice an order (a test order, a duplicate in the shop, ...)."""
+    from bridge.operations import OperationRefused
+    from bridge.operations import skip as skip_order
+
+    db = ctx.database()
+    try:
+        with db.transaction() as session:
+            skip_order(session, shop, order_id, reason=reason, actor="cli")
+    except OperationRefused as exc:
+        fail(f"{shop}/{order_id}: {exc}")
+    finally:
+        db.dispose()
+    click.echo(f"{shop}/{order_id}: skipped")
+
+
+@cli.command()
+@click.argument("shop")
+@click.option("--reason", default=None, help="Why (shown to other operators).")
+@pass_context
+def pause(ctx: Context, shop: str, reason: str | None) -> None:
+    """Pause a shop's dispatch (deliveries are still received and processed)."""
+    _set_paused(ctx, shop, True, reason)
+
+
+@cli.command()
+@click.argument("shop")
+@pass_context
+def resume(ctx: Context, shop: str) -> None:
+    """Resume a shop's dispatch, e.g. after fixing credentials the upstream refused."""
+    _set_paused(ctx, shop, False, None)
+
+
+def _set_paused(ctx: Context, shop: str, paused: bool, reason: str | None) -> None:
+    from bridge.operations import OperationRefused, set_paused
+
+    settings = ctx.settings()
+    db = ctx.database()
+    try:
+        with db.transaction() as session:
+            set_paused(session, settings, shop, paused, reason=reason, actor="cli")
+    except OperationRefused as exc:
+        fail(f"{shop}: {exc}")
+    finally:
+        db.dispose()
+    click.echo(f"{shop}: {'paused' if paused else 'resumed'}")
+
+
+def _when(value: str) -> datetime:
+    """An ISO date/time (UTC unless it says otherwise) or a duration ago: 2h, 3d."""
+    from bridge.config import _duration
+    from bridge.errors import ConfigError
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        return datetime.now(UTC) - timedelta(seconds=_duration(value, "--since"))
+    except ConfigError:
+        raise click.BadParameter("an ISO date-time (2026-11-01T00:00Z) or a duration ago "
+                                 "(6h, 3d)") from None
+
+
+@cli.command()
+@click.option("--shop", required=True, help="Shop id.")
+@click.option("--since", required=True, help="Orders modified since: ISO date-time, or 6h/3d.")
+@click.option("--until", default=None, help="... and before this (default: now).")
+@pass_context
+def backfill(ctx: Context, shop: str, since: str, until: str | None) -> None:
+    """Fetch orders from the shop's WooCommerce REST API and process the ones we missed."""
+    from bridge.backfill import BackfillUnavailable
+    from bridge.backfill import backfill as run_backfill
+    from bridge.woocommerce.rest import WooRestError
+
+    settings = ctx.settings()
+    db = ctx.database()
+    start, end = _when(since), (_when(until) if until else None)
+    bar: Any = None
+
+    def on_page(page: Any) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=page.total_pages, label="pages", file=sys.stderr)
+            bar.__enter__()
+        bar.length = max(bar.length or 0, page.total_pages)
+        bar.update(1)
+
+    try:
+        report = run_backfill(db, settings, shop, start, end, on_page=on_page)
+    except BackfillUnavailable as exc:
+        fail(str(exc), 2)
+    except WooRestError as exc:
+        fail(f"{shop}: {exc}", EXIT_UNAVAILABLE)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        db.dispose()
+    click.echo(f"{shop}: {report.fetched} orders modified since {start:%Y-%m-%d %H:%M} UTC; "
+               f"{report.stored} new or changed queued, {report.up_to_date} already up to date"
+               + (f", {report.drafts} checkout drafts ignored" if report.drafts else ""))
+
+
+@cli.command("check-config")
+@pass_context
+def check_config(ctx: Context) -> None:
+    """Validate the configuration, then check the database and, per shop, that the upstream
+    answers and accepts the credentials (and the WooCommerce REST API, if configured)."""
+    from bridge.errors import UpstreamAccountError, UpstreamError
+    from bridge.storage.database import Database
+    from bridge.storage.migrate import current_revision, head_revision
+    from bridge.upstreams import UpstreamRegistry
+    from bridge.woocommerce.rest import WooRestAuthError, WooRestClient, WooRestError
+
+    settings = ctx.settings()
+    click.echo(f"configuration: ok ({len(settings.shops)} shop(s), {settings.source})")
+    problems: list[int] = []
+
+    def report(name: str, ok: bool, detail: str, code: int = EXIT_FAILED) -> None:
+        click.secho(f"{name}: {'ok' if ok else 'FAILED'} - {detail}",
+                    fg=None if ok else "red")
+        if not ok:
+            problems.append(code)
+
+    db = Database.from_settings(settings.database)  # only looked at, never migrated here
+    try:
+        current, head = current_revision(db), head_revision()
+        report("database", current == head, f"schema {current or 'empty'}, newest {head}"
+               + ("" if current == head else "; run `invoice-bridge migrate`"))
+    except Exception as exc:
+        report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
+    finally:
+        db.dispose()
+
+    upstreams = UpstreamRegistry(settings)
+    for shop in settings.shops.values():
+        try:
+            report(f"{shop.id} upstream", True, upstreams.for_shop(shop.id).check_credentials())
+        except UpstreamAccountError as exc:
+            report(f"{shop.id} upstream", False, str(exc))
+        except UpstreamError as exc:
+            report(f"{shop.id} upstream", False, f"unreachable: {exc}", EXIT_UNAVAILABLE)
+        if shop.woocommerce is not None:
+            try:
+                client = WooRestClient(shop.woocommerce, retries=0)
+                next(iter(client.iter_orders(datetime.now(UTC) - timedelta(days=1),
+                                             per_page=1)), None)
+                report(f"{shop.id} woocommerce", True,
+                       f"REST API answers at {shop.woocommerce.url}")
+            except WooRestAuthError as exc:
+                report(f"{shop.id} woocommerce", False, str(exc))
+            except WooRestError as exc:
+                report(f"{shop.id} woocommerce", False, str(exc), EXIT_UNAVAILABLE)
+    upstreams.close()
+    if problems:
+        sys.exit(max(problems))
