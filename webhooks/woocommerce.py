@@ -30,12 +30,15 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 PING = re.compile(rb"^webhook_id=\d+$")
 #: request headers kept with each delivery (for audit and replay), spelled as WooCommerce
-#: sends them (HTTP stacks change the case; we look them up case-insensitively)
-KEPT_HEADERS = (
-    "User-Agent", "Content-Type", "X-WC-Webhook-Source", "X-WC-Webhook-Topic",
-    "X-WC-Webhook-Resource", "X-WC-Webhook-Event", "X-WC-Webhook-Signature",
-    "X-WC-Webhook-ID", "X-WC-Webhook-Delivery-ID",
-)
+#: sends them; read from the WSGI environ, where every stack puts them in one known form
+KEPT_HEADERS = {
+    name: "HTTP_" + name.upper().replace("-", "_") if name != "Content-Type" else "CONTENT_TYPE"
+    for name in (
+        "User-Agent", "Content-Type", "X-WC-Webhook-Source", "X-WC-Webhook-Topic",
+        "X-WC-Webhook-Resource", "X-WC-Webhook-Event", "X-WC-Webhook-Signature",
+        "X-WC-Webhook-ID", "X-WC-Webhook-Delivery-ID",
+    )
+}
 
 
 @bp.post("/woocommerce/<shop_id>")
@@ -48,8 +51,10 @@ def receive(shop_id: str) -> Any:
         raise ApiError(404, "unknown_shop", "no shop with this id is configured here")
 
     body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns oversize into 413
-    topic = request.headers.get("X-WC-Webhook-Topic")
-    signature = request.headers.get("X-WC-Webhook-Signature")
+    environ = request.environ
+    headers = {name: environ[key] for name, key in KEPT_HEADERS.items() if key in environ}
+    topic = headers.get("X-WC-Webhook-Topic")
+    signature = headers.get("X-WC-Webhook-Signature")
 
     if topic is None and signature is None and PING.match(body.strip()):
         metrics.deliveries.labels(shop=shop.id, topic="ping", outcome="ping").inc()
@@ -61,11 +66,10 @@ def receive(shop_id: str) -> Any:
         metrics.deliveries.labels(shop=shop.id, topic=topic or "", outcome="bad_signature").inc()
         log.warning("webhook signature rejected", extra={
             "shop": shop.id, "reason": reason, "topic": topic,
-            "wc_delivery_id": request.headers.get("X-WC-Webhook-Delivery-ID")})
+            "wc_delivery_id": headers.get("X-WC-Webhook-Delivery-ID")})
         raise ApiError(401, "invalid_signature",
                        f"X-WC-Webhook-Signature is {reason}; check the webhook secret")
 
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
     wc_delivery_id = headers.get("X-WC-Webhook-Delivery-ID")
     receipt = runtime.store.store(IncomingDelivery(
         shop=shop.id, body=body, topic=topic, headers=headers,
