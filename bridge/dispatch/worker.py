@@ -108,10 +108,14 @@ class Worker:
             try:
                 report = self.turn()
                 backoff = 0.0
-            except DBAPIError as exc:
+            except Exception as exc:  # the loop must outlive anything: back off, try again
                 backoff = min(30.0, max(1.0, backoff * 2))
-                log.warning("database unavailable; worker backing off",
-                            extra={"seconds": backoff, "error": str(exc).splitlines()[0][:200]})
+                if isinstance(exc, DBAPIError):
+                    log.warning("database unavailable; worker backing off", extra={
+                        "seconds": backoff, "error": str(exc).splitlines()[0][:200]})
+                else:
+                    log.exception("worker turn failed; backing off",
+                                  extra={"seconds": backoff})
                 self.stopping.wait(backoff)
                 continue
             if report.busy and self._free_slots() > 0:

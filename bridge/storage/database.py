@@ -3,7 +3,8 @@
 SQLite is set up for one writer and many readers: WAL journal, a busy timeout, and
 ``BEGIN IMMEDIATE`` for write transactions, so two writers queue on the lock instead of
 failing with "database is locked" halfway through. Read-only work (``Database.read()``)
-uses a deferred ``BEGIN`` and never takes the write lock.
+uses a deferred ``BEGIN`` and never takes the write lock. The webhook's writes are grouped
+per process (``bridge.intake.group_commit``), which keeps writers few.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
         _configure_sqlite(engine, sqlite_synchronous)
         return engine
     # A short connect timeout: when PostgreSQL is unreachable the webhook must fall back to the
-    # spool well within WooCommerce's 60 s, not hang.
-    kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    # spool well within WooCommerce's 60 s, not hang. Keepalives and tcp_user_timeout make a
+    # silently vanished server (a network partition) an error within about a minute instead
+    # of a call that waits forever.
+    kwargs.setdefault("connect_args", {
+        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
+        "keepalives_interval": 10, "keepalives_count": 3, "tcp_user_timeout": 60_000,
+    })
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
                          pool_timeout=10, **kwargs)
 
