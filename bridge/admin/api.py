@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bridge import operations
 from bridge.admin.auth import require_admin
+from bridge.admin.openapi import openapi_document
 from bridge.admin.params import body_field, iso_datetime, order_ids_field, query_limit
 from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
 from bridge.storage import queries
@@ -18,9 +19,15 @@ from bridge.web import ApiError, current_runtime, error_response, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
 
+#: The one route without a token: the API's description holds no data, and tools need it to
+#: learn how to authenticate.
+_PUBLIC_ENDPOINT = "admin.openapi_json"
+
 
 @bp.before_request
 def _authenticate() -> None:
+    if request.endpoint == _PUBLIC_ENDPOINT:
+        return
     request.environ["bridge.admin"] = require_admin()
 
 
@@ -32,6 +39,12 @@ def _refused(error: operations.OperationRefused) -> Any:
 @bp.errorhandler(queries.BadCursor)
 def _bad_cursor(error: queries.BadCursor) -> Any:
     return error_response(400, "bad_request", str(error))
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Any:
+    """The OpenAPI 3.1 description of this API (``bridge/admin/openapi.py``)."""
+    return jsonify(openapi_document(server_url=f"{request.script_root}{bp.url_prefix}"))
 
 
 @bp.get("/orders")
