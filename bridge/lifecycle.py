@@ -93,6 +93,17 @@ def to_synced(session: Session, row: OrderSync, ref: InvoiceRef, *, sent_hash: s
         changed_after_invoice(session, row, shop, "the order changed while it was being sent")
 
 
+def acknowledged(row: OrderSync, *, invoice_id: str | None, now: datetime) -> None:
+    """An operator confirmed the upstream holds the invoice (after a review)."""
+    row.state = SyncState.SYNCED
+    row.invoice_id = invoice_id or row.invoice_id
+    row.synced_hash = row.content_hash
+    row.synced_at = row.synced_at or now
+    row.next_attempt_at = None
+    row.last_error = None
+    _clear_lease(row)
+
+
 def changed_after_invoice(session: Session, row: OrderSync, shop: ShopSettings,
                           what: str) -> None:
     """An invoiced order changed in the shop. The upstream has no documented way to amend an

@@ -40,8 +40,13 @@ class ResyncResult:
     remapped: bool
 
 
+#: order ids are BIGINT; a larger number cannot exist (and would be a database error)
+MAX_ORDER_ID = 2**63 - 1
+
+
 def get_row(session: Session, shop: str, order_id: int, *, lock: bool = False) -> OrderSync:
-    row = find_sync_row(session, shop, order_id, lock=lock)
+    row = (find_sync_row(session, shop, order_id, lock=lock)
+           if 0 < order_id <= MAX_ORDER_ID else None)
     if row is None:
         raise OperationRefused(404, "not_found", f"no sync row for order {order_id} of {shop!r}")
     return row
@@ -86,9 +91,7 @@ def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, sh
             draft = map_order(snapshot, shop)
             row.payload = upstream.render(draft)
             row.content_hash = draft_fingerprint(draft)
-        except MappingError as exc:
-            lifecycle.to_invalid(row, f"cannot map the order: {exc}")
-            add_event(session, row, "operator", f"{actor}: resync refused, {exc}")
+        except MappingError as exc:  # a refusal changes nothing; the answer names the fields
             raise OperationRefused(422, "invalid_order", f"the order cannot be mapped: {exc}",
                                    fields=exc.errors) from exc
     if row.payload is None:
@@ -133,9 +136,9 @@ def skip(session: Session, shop_id: str, order_id: int, *, reason: str,
     row = get_row(session, shop_id, order_id, lock=True)
     if row.state == SyncState.SENDING:
         raise OperationRefused(409, "sending", "the order is being sent right now")
-    if row.state == SyncState.SYNCED:
-        raise OperationRefused(409, "already_invoiced", "the order is already invoiced; "
-                               "cancel the invoice in the upstream service instead")
+    if row.state == SyncState.SYNCED or row.synced_hash is not None:
+        raise OperationRefused(409, "already_invoiced", "the upstream already holds an invoice "
+                               "for this order; cancel it there instead of skipping here")
     lifecycle.to_skipped(row, f"skipped by {actor}: {reason}")
     add_event(session, row, "operator", f"{actor}: skip ({reason})")
     return row
@@ -150,11 +153,7 @@ def acknowledge(session: Session, shop_id: str, order_id: int, *,
     if row.state != SyncState.REVIEW:
         raise OperationRefused(409, "not_in_review",
                                f"only rows in review can be acknowledged (this one is {row.state})")
-    row.state = SyncState.SYNCED
-    row.invoice_id = invoice_id or row.invoice_id
-    row.synced_hash = row.content_hash
-    row.synced_at = row.synced_at or utcnow()
-    row.last_error = None
+    lifecycle.acknowledged(row, invoice_id=invoice_id, now=utcnow())
     add_event(session, row, "operator", f"{actor}: acknowledged as invoiced"
               f"{' (' + invoice_id + ')' if invoice_id else ''}{': ' + note if note else ''}")
     return row
@@ -190,7 +189,8 @@ def resync_many(db: Database, settings: Settings, upstreams: UpstreamRegistry, s
                        actor=actor)
             result.queued.append(order_id)
         except OperationRefused as exc:
-            result.refused.append({"order_id": order_id, "code": exc.code, "message": str(exc)})
+            result.refused.append({"order_id": order_id, "code": exc.code, "message": str(exc),
+                                   **exc.details})
         if progress is not None:
             progress(1)
     return result

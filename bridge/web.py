@@ -109,8 +109,11 @@ def error_response(status: int, code: str, message: str, **details: Any) -> tupl
     return jsonify({"error": {"code": code, "message": message, **details}}), status
 
 
-def _api_error(error: ApiError) -> tuple[Any, int]:
-    return error_response(error.status, error.code, error.message, **error.details)
+def _api_error(error: ApiError) -> Any:
+    details = dict(error.details)
+    headers = details.pop("_headers", None)
+    body, status = error_response(error.status, error.code, error.message, **details)
+    return (body, status, headers) if headers else (body, status)
 
 
 def _http_error(error: HTTPException) -> tuple[Any, int]:

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from bridge import operations
 from bridge.admin.auth import require_admin
 from bridge.admin.openapi import openapi_document
-from bridge.admin.params import body_field, iso_datetime, order_ids_field, query_limit
+from bridge.admin.params import (
+    body_field,
+    iso_datetime,
+    optional_body,
+    order_ids_field,
+    query_limit,
+)
 from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
@@ -133,8 +139,8 @@ def get_order(shop: str, order_id: int) -> Any:
 @bp.post("/orders/<shop>/<int:order_id>/resync")
 def resync_order(shop: str, order_id: int) -> Any:
     runtime = current_runtime()
-    options = request.get_json(silent=True) or {}
-    force = bool(options.get("force", False)) if isinstance(options, dict) else False
+    # force may create a second invoice: only a real JSON true counts, anything else is a 400
+    force = bool(body_field(optional_body(), "force", bool, required=False))
     session = get_session(write=True)
     with session.begin():
         result = operations.resync(session, runtime.settings, runtime.upstreams, shop, order_id,
@@ -157,9 +163,8 @@ def list_shops() -> Any:
 
 @bp.post("/shops/<shop>/pause")
 def pause_shop(shop: str) -> Any:
-    options = request.get_json(silent=True) or {}
-    reason = options.get("reason") if isinstance(options, dict) else None
-    return _set_paused(shop, True, reason if isinstance(reason, str) else None)
+    reason = body_field(optional_body(), "reason", str, required=False)
+    return _set_paused(shop, True, reason)
 
 
 @bp.post("/shops/<shop>/resume")

@@ -28,5 +28,6 @@ def require_admin() -> str:
     if matched is None:
         log.warning("admin request refused", extra={"path": request.path,
                                                     "has_credentials": bool(presented)})
-        raise ApiError(401, "unauthorized", "a valid admin bearer token is required")
+        raise ApiError(401, "unauthorized", "a valid admin bearer token is required",
+                       _headers={"WWW-Authenticate": 'Bearer realm="invoice-bridge admin"'})
     return f"admin-token-{matched}"

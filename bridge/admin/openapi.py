@@ -216,8 +216,14 @@ def _schemas() -> dict[str, Schema]:
                 "not_found", "sending", "already_invoiced", "deleted_in_shop",
                 "status_not_invoiced", "no_snapshot", "invalid_order"]},
             "message": {"type": "string"},
-        }, description="An order a bulk resync did not queue, and why (the codes of the "
-                       "single-order resync)."),
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "invalid_order only: each unmappable field and why.",
+            },
+        }, required=["order_id", "code", "message"],
+            description="An order a bulk resync did not queue, and why (the codes of the "
+                        "single-order resync)."),
         "OrderList": _object({
             "orders": {"type": "array", "items": _ref("SyncRow")},
             "next_cursor": _nullable("string", description="Pass as `cursor` (with the same "
@@ -416,6 +422,9 @@ def _paths() -> dict[str, Any]:
             "requestBody": _body("ResyncOptions", "Optional.", required=False),
             "responses": {
                 "202": _ok("Queued.", _ref("ResyncQueued")),
+                "400": _error("The body is not a JSON object, or `force` is not a boolean "
+                              "(only a real `true` forces: it may create a second invoice).",
+                              "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error("`unknown_shop`: no such shop is configured; `not_found`: no "
                               "sync row for this order.", "unknown_shop", "not_found"),
@@ -434,10 +443,10 @@ def _paths() -> dict[str, Any]:
             "description": (
                 "For test orders, duplicates in the shop and the like: the row moves to "
                 "`skipped` and `last_error` records the reason and the caller. Refused while "
-                "`sending`, and when already `synced` (cancel the invoice in the upstream "
-                "instead). Not refused in `review`, even when an invoice exists upstream "
-                "(`synced_hash` set, the order changed after invoicing): check there first. "
-                "A newer snapshot with an invoiceable status queues it again."),
+                "`sending`, and whenever the upstream already accepted an invoice for it "
+                "(`synced`, or `review` after a change: `synced_hash` set) -- cancel the "
+                "invoice in the upstream instead. A newer snapshot with an invoiceable status "
+                "queues it again."),
             "parameters": _ORDER_PATH,
             "requestBody": _body("SkipRequest", "The reason is required.", required=True),
             "responses": {
@@ -511,6 +520,8 @@ def _paths() -> dict[str, Any]:
             "requestBody": _body("PauseRequest", "Optional.", required=False),
             "responses": {
                 "200": _ok("The shop (without `rows_by_state`).", _ref("Shop")),
+                "400": _error("The body is not a JSON object, or `reason` is not a non-empty "
+                              "string.", "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error("`unknown_shop`: no such shop is configured.", "unknown_shop"),
             },

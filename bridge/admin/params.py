@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +28,21 @@ def query_limit(args: Mapping[str, str], default: int = 50) -> int:
     raw = args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, "bad_request", f"limit: must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
+
+
+def optional_body() -> dict[str, Any]:
+    """The request's JSON object; an empty body is {}; anything else but an object is a 400."""
+    from flask import request
+
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "the body must be a JSON object")
+    return body
 
 
 def body_field(body: Any, name: str, kind: type, *, required: bool = True) -> Any:

@@ -78,7 +78,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop: Mapped[str] = mapped_column(String(64))
-    #: webhook | backfill | spool (imported after a database outage) | replay
+    #: webhook | backfill | spool (imported after a database outage)
     source: Mapped[str] = mapped_column(String(16), default="webhook")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     topic: Mapped[str | None] = mapped_column(String(200))
@@ -90,7 +90,8 @@ class Delivery(Base):
     body_sha256: Mapped[str] = mapped_column(String(64))
     #: received -> processed
     status: Mapped[str] = mapped_column(String(16), default="received")
-    #: what processing concluded: applied | unchanged | stale | ignored | invalid | error_payload
+    #: what processing concluded: applied | unchanged | stale | ignored | invalid |
+    #: error_payload | error (our own bug, recorded instead of retried forever)
     outcome: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -157,7 +158,8 @@ class DispatchAttempt(Base):
     started_at: Mapped[datetime] = mapped_column()
     duration_ms: Mapped[float | None] = mapped_column(Float)
     worker: Mapped[str | None] = mapped_column(String(128))
-    #: created | exists | retry | rejected | auth | ambiguous | interrupted | gave_up
+    #: created | exists | retry | retry_unknown | throttled | paused | rejected | ambiguous |
+    #: gave_up | interrupted | late | late_created (see bridge/dispatch/outcomes.py)
     outcome: Mapped[str] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

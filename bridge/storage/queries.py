@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,7 +67,7 @@ def list_rows(session: Session, where: RowFilter, *, limit: int = 50,
     if where.search:
         term = where.search.strip()
         conditions = [OrderSync.order_number.contains(term, autoescape=True)]
-        if term.isdigit():
+        if re.fullmatch(r"[0-9]{1,18}", term):  # an order id (and never past BIGINT)
             conditions.append(OrderSync.order_id == int(term))
         query = query.where(or_(*conditions))
     if cursor:

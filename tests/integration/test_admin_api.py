@@ -236,3 +236,64 @@ def test_skip_with_reason_and_acknowledge_a_review(client: FlaskClient, post_ord
                                headers=admin_headers()).get_json()["order"]
     assert acknowledged["state"] == "synced" and acknowledged["invoice_id"] == "abc123"
     assert client.post(url, json={}, headers=admin_headers()).status_code == 409
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status", "message"), [
+    # a string "false" must never force a resync that may create a second invoice
+    ("post", f"/admin/api/orders/{SHOP}/8/resync", {"force": "false"}, 400,
+     "force: must be a bool"),
+    ("post", f"/admin/api/orders/{SHOP}/8/resync", [1], 400, "must be a JSON object"),
+    ("post", f"/admin/api/shops/{SHOP}/pause", {"reason": 5}, 400, "reason: must be"),
+    ("get", "/admin/api/orders?limit=%C2%B2", None, 400, "limit: must be a whole number"),
+    ("get", f"/admin/api/orders/{SHOP}/99999999999999999999", None, 404, "no sync row"),
+    ("get", "/admin/api/orders?q=99999999999999999999999", None, 200, None),
+])
+def test_bad_input_is_a_clear_4xx_never_a_500(client: FlaskClient, post_order: Any, method: str,
+                                              url: str, body: Any, status: int,
+                                              message: str | None) -> None:
+    post_order(build_order(order_id=8))
+    response = getattr(client, method)(url, json=body, headers=admin_headers())
+    assert response.status_code == status, response.get_json()
+    if message:
+        assert message in response.get_json()["error"]["message"]
+
+
+def test_unauthorized_answers_say_how_to_authenticate(client: FlaskClient) -> None:
+    response = client.get("/admin/api/shops")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_refused_resync_changes_nothing(client: FlaskClient, post_order: Any,
+                                       db: Database) -> None:
+    from bridge.storage.models import Delivery
+
+    post_order(build_order(order_id=41))
+    with db.read() as session:
+        before = session.execute(select(OrderSync).where(OrderSync.order_id == 41)).scalar_one()
+    # make the stored snapshot unmappable (as if it had arrived with a bad currency)
+    with db.transaction() as session:
+        delivery = session.get(Delivery, before.last_delivery_id)
+        delivery.body = delivery.body.replace(b'"currency":"MDL"', b'"currency":"XX1"')
+    response = client.post(f"/admin/api/orders/{SHOP}/41/resync", headers=admin_headers())
+    assert response.status_code == 422 and "currency" in response.get_json()["error"]["fields"]
+    with db.read() as session:
+        after = session.execute(select(OrderSync).where(OrderSync.order_id == 41)).scalar_one()
+        events = session.execute(select(SyncEvent)).scalars().all()
+    assert (after.state, after.updated_at) == (before.state, before.updated_at)
+    assert events == []
+
+
+def test_skip_refuses_an_order_whose_invoice_exists(client: FlaskClient, post_order: Any,
+                                                    settings: Settings, db: Database,
+                                                    memory_registry: UpstreamRegistry) -> None:
+    post_order(build_order(order_id=51))
+    drain(settings, db, memory_registry)
+    post_order(build_order(order_id=51, customer_note="changed"), topic="order.updated")
+    with db.read() as session:
+        assert session.execute(select(OrderSync.state).where(OrderSync.order_id == 51)
+                               ).scalar_one() == "review"
+    response = client.post(f"/admin/api/orders/{SHOP}/51/skip", json={"reason": "dup"},
+                           headers=admin_headers())
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "already_invoiced"
