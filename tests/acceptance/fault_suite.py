@@ -177,6 +177,7 @@ class Cluster:
                                 cwd=self.config.parent)
 
     def start(self) -> None:
+        """Start everything; on failure, whatever did start is stopped by ``stop()``."""
         if self.database == "sqlite":
             self.web = self._spawn(str(BIN / "invoice-bridge"), "run")
         else:
@@ -260,8 +261,8 @@ def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path
         port = free_port()
         config = write_config(directory, db_url, port, repeated_order, simulator.url)
         cluster = Cluster(config, database, workers, port)
-        cluster.start()
         try:
+            cluster.start()  # inside the try: a failed start must not leave processes behind
             for index, (kind, probability, options) in enumerate(FAULTS):
                 state.add_fault(kind, probability=probability, seed=seed + index, **options)
             _send_orders(cluster, simulator, counts, orders, rng, db_url)
