@@ -60,6 +60,8 @@ BIN = Path(sys.executable).parent
 SECRET = "fault_suite_secret_0123"
 ADMIN = "fault-suite-admin-token-0123456789"
 SHOP = "shop"
+#: how long the upstream holds the answer of the dispatch the kill -9 interrupts
+HELD_ANSWER_SECONDS = 60.0
 
 #: (kind, probability, extra options); one fault at most per request, first match wins
 FAULTS: list[tuple[str, float, dict[str, Any]]] = [
@@ -201,11 +203,14 @@ class Cluster:
             time.sleep(0.1)
         raise RuntimeError("the bridge did not come up")
 
-    def kill_one(self, db_url: str) -> None:
-        """SIGKILL the process holding a lease -- mid-dispatch -- and start it again (on
-        SQLite that is the whole embedded ``run``)."""
+    def kill_one(self, db_url: str, upstream: SimulatorState) -> None:
+        """SIGKILL a process mid-dispatch and start it again (on SQLite that is the whole
+        embedded ``run``). To be sure the kill lands mid-dispatch, not between two, the
+        upstream holds the next answer back and the process holding that order's lease dies."""
+        upstream.add_fault("slow", times=1, delay=HELD_ANSWER_SECONDS)
+        order_id = _held_order(upstream)
         candidates = [self.web] if self.database == "sqlite" else self.workers
-        victim = _process_holding_a_lease(db_url, candidates)
+        victim = _process_holding_the_lease(db_url, candidates, order_id)
         victim.kill()
         victim.wait()
         if self.database == "sqlite":
@@ -226,25 +231,36 @@ class Cluster:
         self.log.close()
 
 
-def _process_holding_a_lease(db_url: str, processes: list[Any],
-                             timeout: float = 10) -> subprocess.Popen[bytes]:
-    """The process whose pid is in a current lease (lease_owner is host:pid:nonce/claim)."""
+def _held_order(upstream: SimulatorState, timeout: float = 30) -> int:
+    """The order whose answer the upstream is holding back (our long "slow" fault)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = upstream.held_orders(for_at_least=HELD_ANSWER_SECONDS / 2)
+        if held:
+            return int(held[0])
+        time.sleep(0.01)
+    raise RuntimeError("no answer was held back: nothing was dispatched")
+
+
+def _process_holding_the_lease(db_url: str, processes: list[Any], order_id: int,
+                               timeout: float = 10) -> subprocess.Popen[bytes]:
+    """The process whose pid is in the order's lease (lease_owner is host:pid:nonce/claim)."""
     by_pid = {p.pid: p for p in processes if p is not None}
     db = Database(db_url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             with db.read() as session:
-                owners = session.execute(select(OrderSync.lease_owner).where(
-                    OrderSync.state == "sending")).scalars().all()
-            for owner in owners:
-                pid = int(owner.split(":")[1])
-                if pid in by_pid:
-                    return by_pid[pid]
+                owner = session.execute(select(OrderSync.lease_owner).where(
+                    OrderSync.shop == SHOP, OrderSync.order_id == order_id,
+                    OrderSync.state == "sending")).scalar_one_or_none()
+            pid = int(owner.split(":")[1]) if owner else None
+            if pid in by_pid:
+                return by_pid[pid]
             time.sleep(0.01)
     finally:
         db.dispose()
-    raise RuntimeError("no process held a lease to kill")
+    raise RuntimeError(f"no process held the lease of order {order_id}")
 
 
 def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path,
@@ -280,7 +296,7 @@ def _send_orders(cluster: Cluster, simulator: RunningSimulator, counts: Counts, 
                               secret=SECRET, timeout=30)
     for order_id in range(1, orders + 1):
         if order_id == int(orders * 0.4):
-            cluster.kill_one(db_url)
+            cluster.kill_one(db_url, simulator.state)
             counts.kills += 1
             hook.delivery_url = f"{cluster.url}/webhooks/woocommerce/{SHOP}"
         if order_id == orders // 2:

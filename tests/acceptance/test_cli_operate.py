@@ -121,7 +121,7 @@ def test_backfill_then_status_then_resync_by_state(runner: CliRunner, config: An
     assert len(econt.state.invoices()) == 12
 
     skipped = invoke(runner, path, "skip", "shop", "501", "--reason", "test")
-    assert skipped.exit_code == 1 and "already invoiced" in skipped.output
+    assert skipped.exit_code == 1 and "already holds an invoice" in skipped.output
     again = invoke(runner, path, "backfill", "--shop", "shop", "--since", "2025-02-01")
     assert "0 new or changed queued, 12 already up to date" in again.output
     db.dispose()

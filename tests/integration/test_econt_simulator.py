@@ -589,6 +589,19 @@ def test_slow_fault_answers_normally_to_a_patient_client(sim: RunningSimulator) 
     assert response.json()["data"]["invoice"]["order_id"] == 1
 
 
+def test_a_held_answer_is_listed_while_it_is_held(sim: RunningSimulator) -> None:
+    queue_fault(sim, kind="slow", delay=0.8)
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(put, sim, valid_body(7))
+        deadline = time.monotonic() + 5
+        while not sim.state.held_orders() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sim.state.held_orders() == [7]
+        assert sim.state.held_orders(for_at_least=5) == []  # held for 0.8 s, not 5
+        assert answer.result().status_code == SUCCESS_HTTP_STATUS
+    assert sim.state.held_orders() == []
+
+
 @pytest.mark.parametrize("kind", ["malformed", "empty"])
 def test_mangled_answer_faults_create_and_answer_200_without_json(sim: RunningSimulator,
                                                                  kind: str) -> None:

@@ -183,7 +183,7 @@ def _answer_before(fault: FaultRule) -> Response:
 def _answer_after(state: SimulatorState, fault: FaultRule, answer: Response) -> Response:
     """Spoil the answer of a request that was processed normally."""
     if fault.kind == "slow":
-        state.sleep(DEFAULT_SLOW_DELAY if fault.delay is None else fault.delay)
+        state.hold(g.get("order_id"), DEFAULT_SLOW_DELAY if fault.delay is None else fault.delay)
         answer.headers[_FAULT_HEADER] = fault.kind
         return answer
     if fault.kind == "drop_after_create":

@@ -76,6 +76,7 @@ class SimulatorState:
         # A generation counter lets stop()/reset() cut every pending sleep short.
         self._wake = threading.Condition()
         self._wake_generation = 0
+        self._held: dict[int, tuple[object, float]] = {}  # id(token) -> (order id, until)
         self._clear_records()
         self.configure(repeated_order=repeated_order, check_totals=check_totals, latency=latency)
         if include_demo_account:
@@ -338,6 +339,24 @@ class SimulatorState:
                 if remaining <= 0:
                     return
                 self._wake.wait(remaining)
+
+    def hold(self, order_id: object, seconds: float) -> None:
+        """Hold an answer back (the "slow" fault); ``held_orders()`` shows it meanwhile."""
+        token = object()
+        with self._lock:
+            self._held[id(token)] = (order_id, time.monotonic() + seconds)
+        try:
+            self.sleep(seconds)
+        finally:
+            with self._lock:
+                del self._held[id(token)]
+
+    def held_orders(self, *, for_at_least: float = 0.0) -> list[Any]:
+        """Order ids whose answers are being held back, for at least ``for_at_least`` more
+        seconds: a test can act while it knows a request is in flight (kill its client)."""
+        horizon = time.monotonic() + for_at_least
+        with self._lock:
+            return [order for order, until in self._held.values() if until >= horizon]
 
     def wake_sleepers(self) -> None:
         with self._wake:
