@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge.storage.database import Database
@@ -38,33 +38,44 @@ class Claim:
     lease_until: datetime
 
 
+def _claim_statement() -> Any:
+    """The claim, built once with bind parameters: rebuilding it per call cost more than
+    running it (statement construction and cache-key generation, ~0.8 ms of ~1.2 ms)."""
+    now = bindparam("now", type_=OrderSync.next_attempt_at.type)
+    paused = select(ShopState.shop).where(ShopState.paused.is_(True))
+    due = (
+        select(OrderSync.id)
+        .where(OrderSync.state.in_(DUE_STATES), OrderSync.next_attempt_at <= now,
+               OrderSync.shop.in_(bindparam("shops", expanding=True)),
+               OrderSync.shop.not_in(paused), OrderSync.payload.is_not(None))
+        .order_by(OrderSync.next_attempt_at, OrderSync.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(OrderSync.__table__)
+        .where(OrderSync.id.in_(due.scalar_subquery()))
+        .values(state=SyncState.SENDING.value, lease_owner=bindparam("owner"),
+                lease_until=bindparam("until", type_=OrderSync.lease_until.type),
+                updated_at=now, first_attempt_at=func.coalesce(OrderSync.first_attempt_at, now))
+        .returning(OrderSync.id, OrderSync.shop, OrderSync.order_id, OrderSync.payload,
+                   OrderSync.content_hash, OrderSync.attempts, OrderSync.first_attempt_at)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
 def claim_due(db: Database, *, shops: Sequence[str], worker_id: str, limit: int,
               lease_seconds: float, now: datetime) -> list[Claim]:
     if limit <= 0 or not shops:
         return []
     owner = f"{worker_id}/{uuid.uuid4().hex[:12]}"
     until = now + timedelta(seconds=lease_seconds)
-    paused = select(ShopState.shop).where(ShopState.paused.is_(True))
-    due = (
-        select(OrderSync.id)
-        .where(OrderSync.state.in_(DUE_STATES), OrderSync.next_attempt_at <= now,
-               OrderSync.shop.in_(shops), OrderSync.shop.not_in(paused),
-               OrderSync.payload.is_not(None))
-        .order_by(OrderSync.next_attempt_at, OrderSync.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    statement = (
-        update(OrderSync)
-        .where(OrderSync.id.in_(due.scalar_subquery()))
-        .values(state=SyncState.SENDING, lease_owner=owner, lease_until=until, updated_at=now,
-                first_attempt_at=func.coalesce(OrderSync.first_attempt_at, now))
-        .returning(OrderSync.id, OrderSync.shop, OrderSync.order_id, OrderSync.payload,
-                   OrderSync.content_hash, OrderSync.attempts, OrderSync.first_attempt_at)
-        .execution_options(synchronize_session=False)
-    )
     with db.transaction() as session:
-        rows = session.execute(statement).all()
+        rows = session.connection().execute(_CLAIM, {
+            "now": now, "shops": list(shops), "limit": limit, "owner": owner,
+            "until": until}).all()
     claims = [Claim(r.id, r.shop, r.order_id, r.payload, r.content_hash, r.attempts,
                     r.first_attempt_at, owner, until) for r in rows]
     return sorted(claims, key=lambda c: c.sync_id)
