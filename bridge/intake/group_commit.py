@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +32,10 @@ class _Slot:
 
 
 class GroupCommitter:
-    def __init__(self, engine: Engine, statement: Insert, *, max_batch: int = 200) -> None:
+    def __init__(self, engine: Engine, statement: Insert, *, max_batch: int = 200,
+                 gate: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         self.engine = engine
+        self.gate = gate  # Database.write_gate: queue behind this process's other writers
         self.statement = statement
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
@@ -73,7 +77,7 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Slot]) -> None:
         try:
-            with self.engine.begin() as connection:
+            with self.gate(), self.engine.begin() as connection:
                 # one multi-row INSERT ... RETURNING, ids in the order of the batch
                 ids = connection.execute(self.statement, [s.values for s in batch]).scalars().all()
             for slot, row_id in zip(batch, ids, strict=True):

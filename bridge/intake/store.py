@@ -59,7 +59,7 @@ class DeliveryStore:
         self.db = db
         self.spool = spool
         self.import_interval = import_interval
-        self.committer = GroupCommitter(db.engine, _INSERT)
+        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate)
         self._importer: threading.Thread | None = None
         self._importer_lock = threading.Lock()
 

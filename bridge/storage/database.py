@@ -5,12 +5,19 @@ SQLite is set up for one writer and many readers: WAL journal, a busy timeout, a
 failing with "database is locked" halfway through. Read-only work (``Database.read()``)
 uses a deferred ``BEGIN`` and never takes the write lock. The webhook's writes are grouped
 per process (``bridge.intake.group_commit``), which keeps writers few.
+
+Within one process, SQLite write transactions also queue on a lock of ours (``write_gate``):
+a thread that finds the database locked otherwise sleeps in SQLite's busy handler (1, 2, 5,
+10 ... 100 ms steps) and wakes long after the lock is free. Measured with the worker's four
+dispatch threads: about a third of its throughput (docs/benchmarks.md). Other processes
+still meet on SQLite's own lock and busy timeout.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -71,6 +78,9 @@ class Database:
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}),
                                     expire_on_commit=False)
+        # Re-entrant: a write transaction opened inside another on the same thread fails on
+        # SQLite's lock exactly as before, it does not hang on ours.
+        self._write_gate = threading.RLock() if self.dialect == "sqlite" else None
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings, **kwargs: Any) -> Database:
@@ -92,10 +102,14 @@ class Database:
         """A session for reading only (deferred BEGIN on SQLite)."""
         return self._reader()
 
+    def write_gate(self) -> AbstractContextManager[Any]:
+        """Hold this around a write transaction that does not go through ``transaction()``."""
+        return self._write_gate if self._write_gate is not None else nullcontext()
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction: commits on success, rolls back on error."""
-        with self._writer() as session, session.begin():
+        with self.write_gate(), self._writer() as session, session.begin():
             yield session
 
     @contextmanager
