@@ -49,6 +49,10 @@ from bridge.upstreams import UpstreamRegistry
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 5.0
+#: While dispatches keep the loop busy, the intake (new deliveries) and the reaping of
+#: expired leases run at most this often instead of before every claim: at one claim per
+#: order they cost more than the claim itself. After an idle wait they always run.
+HOUSEKEEPING_INTERVAL = 0.1
 #: a worker whose heartbeat is older than this counts as gone (for rate-limit sharing)
 HEARTBEAT_STALE = 30.0
 
@@ -88,6 +92,7 @@ class Worker:
         self._in_flight: dict[Future[str], Claim] = {}
         self._lock = threading.Lock()
         self._last_heartbeat = 0.0
+        self._last_housekeeping = 0.0
         self._outcomes: dict[str, int] = {}
         self.abandoned = 0
 
@@ -104,9 +109,11 @@ class Worker:
             threading.Thread(target=reconciler.run, args=(self.stopping,), name="reconcile",
                              daemon=True).start()
         backoff = 0.0
+        busy = False
         while not self.stopping.is_set():
+            housekeeping = not busy or self._housekeeping_due()
             try:
-                report = self.turn()
+                report = self.turn(housekeeping=housekeeping)
                 backoff = 0.0
             except Exception as exc:  # the loop must outlive anything: back off, try again
                 backoff = min(30.0, max(1.0, backoff * 2))
@@ -118,18 +125,27 @@ class Worker:
                                   extra={"seconds": backoff})
                 self.stopping.wait(backoff)
                 continue
-            if report.busy and self._free_slots() > 0:
-                continue
+            free = self._free_slots()
+            if report.busy and free > 0:
+                busy = True
+                continue  # there may be more to claim
+            if not report.busy and not housekeeping and free == self.concurrency:
+                busy = False
+                continue  # all done: look at the intake once more before waiting
+            busy = report.busy or free < self.concurrency  # dispatches still in flight
             self._idle()
         self._shutdown()
 
-    def turn(self, *, dispatch_wait: bool = False) -> TurnReport:
+    def turn(self, *, dispatch_wait: bool = False, housekeeping: bool = True) -> TurnReport:
         """One pass over all the work. ``dispatch_wait`` waits for this turn's dispatches
-        (tests and ``drain`` want that; the loop does not)."""
+        (tests and ``drain`` want that; the loop does not). ``housekeeping=False`` skips the
+        intake and the reaping, which a busy loop does only every HOUSEKEEPING_INTERVAL."""
         report = TurnReport()
-        report.imported = self.store.import_spool()
-        report.processed = self.processor.process_pending()
-        report.reaped = self.reap()
+        if housekeeping:
+            self._last_housekeeping = time.monotonic()
+            report.imported = self.store.import_spool()
+            report.processed = self.processor.process_pending()
+            report.reaped = self.reap()
         claims = self.claim()
         report.dispatched = len(claims)
         futures = [self._submit(claim) for claim in claims]
@@ -154,6 +170,9 @@ class Worker:
             if not report.busy:
                 return total
         raise TimeoutError(f"work still left after {timeout:g}s")
+
+    def _housekeeping_due(self) -> bool:
+        return time.monotonic() - self._last_housekeeping >= HOUSEKEEPING_INTERVAL
 
     def stop(self) -> None:
         self.stopping.set()
@@ -226,13 +245,16 @@ class Worker:
             self.limiter.block(account, error.retry_after or 1.0)
         result = outcomes.AttemptResult(started, duration_ms, ref, error)
         with self.db.transaction() as session:
-            row = session.get(OrderSync, claim.sync_id, with_for_update=True,
-                              populate_existing=True)
-            if row is None:
-                return "vanished"
-            outcome = outcomes.record_result(
-                session, row, claim, result, shop=shop, upstream=upstream, policy=self.policy,
-                worker_id=self.worker_id, now=self.clock.now())
+            outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
+                                              now=self.clock.now())
+            if outcome is None:
+                row = session.get(OrderSync, claim.sync_id, with_for_update=True,
+                                  populate_existing=True)
+                if row is None:
+                    return "vanished"
+                outcome = outcomes.record_result(
+                    session, row, claim, result, shop=shop, upstream=upstream,
+                    policy=self.policy, worker_id=self.worker_id, now=self.clock.now())
         metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
         metrics.dispatch_seconds.labels(shop=claim.shop).observe(duration_ms / 1000)
         log.info("dispatch attempt", extra={

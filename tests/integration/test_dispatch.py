@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,9 @@ from sqlalchemy import select
 
 from bridge.clock import FakeClock
 from bridge.config import Settings
+from bridge.dispatch import outcomes
 from bridge.dispatch.claims import claim_due
+from bridge.dispatch.retry import RetryPolicy
 from bridge.dispatch.worker import Worker
 from bridge.errors import (
     UpstreamAuthError,
@@ -29,6 +32,7 @@ from bridge.storage.database import Database
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.storage.repository import set_shop_paused
 from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.base import InvoiceRef
 from bridge.upstreams.memory import InMemoryUpstream
 from bridge.woocommerce.samples import build_order
 from bridge.woocommerce.sender import php_json_encode
@@ -270,6 +274,49 @@ def test_two_claims_never_take_the_same_row(order_in: Any, db: Database,
                        now=clock.now())
     assert len(first) == 3 and len(second) == 2
     assert not {c.sync_id for c in first} & {c.sync_id for c in second}
+
+
+@pytest.mark.parametrize("existed", [False, True])
+def test_the_fast_success_path_records_what_the_general_one_does(
+        order_in: Any, db: Database, clock: FakeClock, settings: Settings,
+        memory_registry: UpstreamRegistry, existed: bool) -> None:
+    order_in(1)
+    order_in(2)
+    claims = claim_due(db, shops=[SHOP], worker_id="w1", limit=2, lease_seconds=30,
+                       now=clock.now())
+    result = outcomes.AttemptResult(clock.now(), 12.5, InvoiceRef(
+        "inv-hash", "EC-7", existed=existed, http_status=200))
+    with db.transaction() as session:
+        fast = outcomes.record_created(session, claims[0], result, worker_id="w1",
+                                       now=clock.now())
+        general = session.get(OrderSync, claims[1].sync_id)
+        assert general is not None
+        slow = outcomes.record_result(
+            session, general, claims[1], result, shop=settings.shops[SHOP],
+            upstream=memory_registry.for_shop(SHOP), policy=RetryPolicy(settings.dispatch.retry),
+            worker_id="w1", now=clock.now())
+    assert fast == slow == ("exists" if existed else "created")
+    compared = ("state", "invoice_id", "invoice_number", "attempts", "next_attempt_at",
+                "lease_owner", "lease_until", "last_error", "last_http_status", "synced_at")
+    one, two = row(db, 1), row(db, 2)
+    assert {k: getattr(one, k) for k in compared} == {k: getattr(two, k) for k in compared}
+    assert one.synced_hash == one.content_hash and two.synced_hash == two.content_hash
+    first, second = attempts(db)
+    assert ((first.outcome, first.invoice_id, first.http_status, first.duration_ms)
+            == (second.outcome, second.invoice_id, second.http_status, second.duration_ms))
+
+
+def test_the_fast_success_path_leaves_a_lost_lease_to_the_general_one(
+        order_in: Any, db: Database, clock: FakeClock) -> None:
+    order_in(1)
+    [claim] = claim_due(db, shops=[SHOP], worker_id="w1", limit=1, lease_seconds=30,
+                        now=clock.now())
+    stale = dataclasses.replace(claim, lease_owner="someone-else/1")
+    result = outcomes.AttemptResult(clock.now(), 1.0, InvoiceRef("inv", http_status=200))
+    with db.transaction() as session:
+        assert outcomes.record_created(session, stale, result, worker_id="w1",
+                                       now=clock.now()) is None
+    assert row(db, 1).state == "sending" and attempts(db) == []
 
 
 def test_order_changed_while_sending_goes_to_review(order_in: Any, worker: Worker, db: Database,
