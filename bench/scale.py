@@ -105,6 +105,9 @@ def latency_part(database: str, *, large: int, rounds: int, seconds: float) -> d
     with running(*servers):
         for label in sizes:
             wait_http(f"http://127.0.0.1:{ports[label]}/healthz")
+            # warm up (threads, connections, statement caches); not measured
+            open_loop(ports[label], deliveries(next_order, 200), rate=100, seconds=2)
+            next_order += 200
         for _ in range(rounds):
             for label in sizes:  # alternate, so machine drift hits both alike
                 count = int(100 * seconds)

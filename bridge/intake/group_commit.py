@@ -9,6 +9,7 @@ only after *its* row is committed, so "stored before acknowledged" holds exactly
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Insert
 
 #: a request waits at most this long for the committer; past it, the caller spools
@@ -41,6 +43,8 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._connection: Connection | None = None  # used by the committer thread only
+        self._served = 0  # batches committed on it
 
     def insert(self, values: dict[str, Any]) -> int:
         """Insert one row and return its id once it is committed; raises what the commit
@@ -76,14 +80,52 @@ class GroupCommitter:
             self._commit(batch)
 
     def _commit(self, batch: list[_Slot]) -> None:
+        rows = [slot.values for slot in batch]
         try:
-            with self.gate(), self.engine.begin() as connection:
-                # one multi-row INSERT ... RETURNING, ids in the order of the batch
-                ids = connection.execute(self.statement, [s.values for s in batch]).scalars().all()
+            with self.gate():
+                try:
+                    ids = self._insert(rows)
+                except DBAPIError as exc:
+                    # A kept connection the server dropped while idle (a restart, a proxy's
+                    # timeout) fails before anything is stored: try once on a fresh one.
+                    if not (exc.connection_invalidated and self._discard()):
+                        raise
+                    ids = self._insert(rows)
             for slot, row_id in zip(batch, ids, strict=True):
                 slot.row_id = row_id
         except BaseException as exc:  # every waiter learns of it and spools
+            self._discard()
             for slot in batch:
                 slot.row_id, slot.error = None, exc
         for slot in batch:
             slot.done.set()
+
+    def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """One multi-row INSERT ... RETURNING, ids in the order of ``rows``, on a connection
+        the committer keeps (no pool checkout and ping per batch). On PostgreSQL it runs in
+        autocommit: a single statement is atomic by itself, and BEGIN and COMMIT would be two
+        more round trips. SQLite keeps its BEGIN IMMEDIATE transaction."""
+        if self._connection is None:
+            connection = self.engine.connect()
+            if self.engine.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._connection, self._served = connection, 0
+        connection = self._connection
+        if self.engine.dialect.name == "postgresql":
+            ids = list(connection.execute(self.statement, rows).scalars().all())
+            connection.commit()  # ends SQLAlchemy's autobegun block; the server already did
+        else:
+            with connection.begin():
+                ids = list(connection.execute(self.statement, rows).scalars().all())
+        self._served += 1
+        return ids
+
+    def _discard(self) -> bool:
+        """Drop the kept connection; True if it had served batches before (so went stale)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return False
+        with contextlib.suppress(Exception):
+            connection.invalidate()
+            connection.close()
+        return self._served > 0

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from bridge.intake.spool import Spool
+from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery
 from bridge.woocommerce.sender import WooCommerceWebhook, error_payload, send_with_test_client
@@ -152,3 +154,27 @@ def test_database_down_spools_to_disk_and_still_acknowledges(make_settings: Any,
     assert len(files) == 1
     record = json.loads(files[0].read_text())
     assert record["shop"] == SHOP and record["topic"] == "order.created"
+
+
+def test_the_committer_survives_its_connection_being_dropped(db: Database,
+                                                             tmp_path: Path) -> None:
+    """The group committer keeps one connection between batches; when the server drops it
+    (a restart, an idle timeout) the next delivery is still stored, not spooled."""
+    store = DeliveryStore(db, Spool(tmp_path / "spool"))
+    first = store.store(IncomingDelivery(shop=SHOP, topic="order.created", body=b'{"id": 1}'))
+    kept = store.committer._connection  # the test looks inside, on purpose
+    assert first.delivery_id is not None and kept is not None
+    if db.is_postgres:
+        with db.engine.connect() as admin:
+            pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            kept.commit()
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    else:  # SQLite has no server: close the handle under SQLAlchemy's feet instead
+        kept.connection.dbapi_connection.close()  # type: ignore[union-attr]
+
+    second = store.store(IncomingDelivery(shop=SHOP, topic="order.created", body=b'{"id": 2}'))
+
+    assert second.delivery_id is not None and not second.spooled
+    assert store.committer._connection is not kept
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 2
