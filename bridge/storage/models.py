@@ -29,12 +29,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from bridge.clock import utcnow
+from bridge.storage.states import DUE_STATES, SyncState
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -105,6 +108,12 @@ class Delivery(Base):
     )
 
 
+#: "due" as literal SQL: a partial index is only used when the query's condition is written
+#: with the same constants (bound parameters hide them from the planner).
+_DUE_SQL = "state IN ({})".format(", ".join(f"'{state.value}'" for state in DUE_STATES))
+_SENDING_SQL = f"state = '{SyncState.SENDING.value}'"
+
+
 class OrderSync(Base):
     __tablename__ = "order_sync"
 
@@ -143,8 +152,13 @@ class OrderSync(Base):
 
     __table_args__ = (
         UniqueConstraint("shop", "order_id"),
-        Index("ix_order_sync_state_next_attempt_at", "state", "next_attempt_at"),
-        Index("ix_order_sync_state_lease_until", "state", "lease_until"),
+        # The due rows in claim order (migration 0003): a claim reads its first few only,
+        # however long the backlog. Queries must say "due" with IS_DUE to use it.
+        Index("ix_order_sync_due", "next_attempt_at", "id",
+              postgresql_where=text(_DUE_SQL), sqlite_where=text(_DUE_SQL)),
+        # Leases to reap (0003); partial too, so it is never a candidate for the due query.
+        Index("ix_order_sync_leases", "lease_until",
+              postgresql_where=text(_SENDING_SQL), sqlite_where=text(_SENDING_SQL)),
         Index("ix_order_sync_updated_at_id", "updated_at", "id"),
         Index("ix_order_sync_shop_state", "shop", "state"),
     )
@@ -204,3 +218,9 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime] = mapped_column()
     heartbeat_at: Mapped[datetime] = mapped_column()
     stopped_at: Mapped[datetime | None] = mapped_column()
+
+
+#: The condition of ix_order_sync_due, for queries that want due rows (see _DUE_SQL).
+IS_DUE = OrderSync.state.in_([literal_column(f"'{state.value}'") for state in DUE_STATES])
+#: The condition of ix_order_sync_leases: rows claimed by a worker.
+IS_SENDING = OrderSync.state == literal_column(f"'{SyncState.SENDING.value}'")

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.storage.models import OrderSync, WorkerHeartbeat
-from bridge.storage.states import DUE_STATES, SyncState
+from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, WorkerHeartbeat
 
 
 @dataclass(frozen=True)
@@ -93,12 +92,12 @@ def counts_by_state(session: Session) -> dict[str, dict[str, int]]:
 def oldest_due(session: Session, now: datetime) -> datetime | None:
     """When the longest-waiting due row became due (None if nothing is due)."""
     return session.execute(select(func.min(OrderSync.next_attempt_at)).where(
-        OrderSync.state.in_(DUE_STATES), OrderSync.next_attempt_at <= now)).scalar()
+        IS_DUE, OrderSync.next_attempt_at <= now)).scalar()
 
 
 def stuck_sending(session: Session, now: datetime) -> int:
     return session.execute(select(func.count()).select_from(OrderSync).where(
-        OrderSync.state == SyncState.SENDING, OrderSync.lease_until < now)).scalar_one()
+        IS_SENDING, OrderSync.lease_until < now)).scalar_one()
 
 
 def live_workers(session: Session, now: datetime, stale_after: float) -> list[WorkerHeartbeat]:
