@@ -119,7 +119,9 @@ def open_loop(port: int, signed: list[tuple[bytes, list[tuple[str, str]]]], *, r
 
 
 def bench_database(name: str, db_url: str, *, seconds: int, rounds: int, connections: int,
-                   rate: float, latency_seconds: float) -> dict[str, Any]:
+                   rate: float, latency_seconds: float,
+                   settings: list[str] | None = None) -> dict[str, Any]:
+    settings = settings or GUNICORN[name]
     directory = workdir(f"ingest-{name}")
     config = write_config(directory, db_url=db_url, secret=SECRET)
     env = {"INVOICE_BRIDGE_CONFIG": str(config)}
@@ -129,8 +131,8 @@ def bench_database(name: str, db_url: str, *, seconds: int, rounds: int, connect
     body_file = directory / "body.json"
     body_file.write_bytes(body)
     bridge_port, noop_port = free_port(), free_port()
-    bridge = gunicorn("bridge.web:create_app()", bridge_port, GUNICORN[name], env)
-    noop = gunicorn("bench.noop_app:app", noop_port, GUNICORN[name], {})
+    bridge = gunicorn("bridge.web:create_app()", bridge_port, settings, env)
+    noop = gunicorn("bench.noop_app:app", noop_port, settings, {})
     runs: dict[str, list[dict[str, float]]] = {"noop": [], "bridge": []}
     with running(bridge, noop):
         wait_http(f"http://127.0.0.1:{bridge_port}/healthz")
@@ -153,7 +155,7 @@ def bench_database(name: str, db_url: str, *, seconds: int, rounds: int, connect
                        "bridge_non_2xx": sum(r["non_2xx"] for r in runs["bridge"]),
                        "runs": runs},
         "latency": {**latency, "target_p99_ms": 25},
-        "settings": {"gunicorn": " ".join(GUNICORN[name]), "wrk_connections": connections,
+        "settings": {"gunicorn": " ".join(settings), "wrk_connections": connections,
                      "seconds": seconds, "rounds": rounds},
     }
 
@@ -164,6 +166,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--gunicorn", default=None, metavar="ARGS",
+                        help='gunicorn settings for both servers, e.g. "-w 1 -k gthread '
+                             '--threads 16" (default: per database, see GUNICORN)')
     args = parser.parse_args(argv)
     seconds, rounds, latency_seconds = (3, 1, 3.0) if args.quick else (10, 3, 20.0)
     results = []
@@ -177,6 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
         result = bench_database(name, url, seconds=seconds, rounds=rounds,
                                 connections=args.connections, rate=args.rate,
+                                settings=args.gunicorn.split() if args.gunicorn else None,
                                 latency_seconds=latency_seconds)
         results.append(result)
         t, lat = result["throughput"], result["latency"]
@@ -185,7 +191,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"ms, p99 {lat['bridge']['p99_ms']} ms (no-op p99 {lat['noop']['p99_ms']} ms; "
               "target < 25 ms)")
     report = {"quick": args.quick, "results": results}
-    save("ingest-quick" if args.quick else "ingest", report)
+    suffix = "-custom" if args.gunicorn else ""
+    save(("ingest-quick" if args.quick else "ingest") + suffix, report)
     return report
 
 
