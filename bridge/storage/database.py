@@ -8,9 +8,8 @@ per process (``bridge.intake.group_commit``), which keeps writers few.
 
 Within one process, SQLite write transactions also queue on a lock of ours (``write_gate``):
 a thread that finds the database locked otherwise sleeps in SQLite's busy handler (1, 2, 5,
-10 ... 100 ms steps) and wakes long after the lock is free (py-spy showed the worker's
-dispatch threads sleeping there; docs/benchmarks.md). Other processes still meet on SQLite's
-own lock and busy timeout.
+10 ... 100 ms steps) and may wake long after the lock is free; ours wakes the next thread at
+once. Other processes still meet on SQLite's own lock and busy timeout.
 """
 
 from __future__ import annotations
