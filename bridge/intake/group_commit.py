@@ -43,6 +43,8 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # PostgreSQL: one INSERT is atomic by itself; see _insert()
+        self._autocommit = engine.dialect.name == "postgresql"
         self._connection: Connection | None = None  # used by the committer thread only
         self._served = 0  # batches committed on it
 
@@ -107,11 +109,11 @@ class GroupCommitter:
         more round trips. SQLite keeps its BEGIN IMMEDIATE transaction."""
         if self._connection is None:
             connection = self.engine.connect()
-            if self.engine.dialect.name == "postgresql":
+            if self._autocommit:
                 connection = connection.execution_options(isolation_level="AUTOCOMMIT")
             self._connection, self._served = connection, 0
         connection = self._connection
-        if self.engine.dialect.name == "postgresql":
+        if self._autocommit:
             ids = list(connection.execute(self.statement, rows).scalars().all())
             connection.commit()  # ends SQLAlchemy's autobegun block; the server already did
         else:

@@ -3,6 +3,7 @@ counters, behind one lock; ``InvoiceRecord``, an invoice it "created"."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -76,7 +77,8 @@ class SimulatorState:
         # A generation counter lets stop()/reset() cut every pending sleep short.
         self._wake = threading.Condition()
         self._wake_generation = 0
-        self._held: dict[int, tuple[object, float]] = {}  # id(token) -> (order id, until)
+        self._held: dict[int, tuple[object, float]] = {}  # hold number -> (order id, until)
+        self._holds = itertools.count()
         self._clear_records()
         self.configure(repeated_order=repeated_order, check_totals=check_totals, latency=latency)
         if include_demo_account:
@@ -342,14 +344,14 @@ class SimulatorState:
 
     def hold(self, order_id: object, seconds: float) -> None:
         """Hold an answer back (the "slow" fault); ``held_orders()`` shows it meanwhile."""
-        token = object()
         with self._lock:
-            self._held[id(token)] = (order_id, time.monotonic() + seconds)
+            number = next(self._holds)
+            self._held[number] = (order_id, time.monotonic() + seconds)
         try:
             self.sleep(seconds)
         finally:
             with self._lock:
-                del self._held[id(token)]
+                del self._held[number]
 
     def held_orders(self, *, for_at_least: float = 0.0) -> list[Any]:
         """Order ids whose answers are being held back, for at least ``for_at_least`` more
