@@ -12,7 +12,7 @@ import os
 
 from alembic import context
 
-from bridge.storage.database import make_engine
+from bridge.storage.database import ensure_sqlite_folder, make_engine
 from bridge.storage.models import Base
 
 config = context.config
@@ -55,7 +55,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_url())
+    url = _url()
+    ensure_sqlite_folder(url)
+    engine = make_engine(url)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import migrations
-from bridge.storage.database import Database
+from bridge.storage.database import Database, ensure_sqlite_folder
 
 SCRIPT_LOCATION = str(Path(migrations.__file__).parent)
 
@@ -36,10 +36,7 @@ def is_at_head(db: Database) -> bool:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` on ``db`` (creates the SQLite file's folder)."""
-    if db.dialect == "sqlite":
-        path = db.engine.url.database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    ensure_sqlite_folder(db.url)
     config = alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
