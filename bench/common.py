@@ -168,6 +168,17 @@ def fresh_pg_url() -> str | None:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+def new_database(name: str, directory: Path) -> str:
+    """A new empty database: a SQLite file in ``directory``, or a fresh PostgreSQL database
+    (exits with a hint when no server is configured)."""
+    if name == "sqlite":
+        return f"sqlite:///{directory / 'bridge.db'}"
+    url = fresh_pg_url()
+    if url is None:
+        raise SystemExit(f"postgres: set {PG_ENV}")
+    return url
+
+
 def workdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
 

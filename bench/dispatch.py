@@ -32,7 +32,7 @@ from bench.common import (
     BIN,
     Process,
     free_port,
-    fresh_pg_url,
+    new_database,
     ratio,
     running,
     save,
@@ -83,15 +83,6 @@ def baseline_loop(simulator: Simulator, template: dict[str, Any], first: int,
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(post_all, shares))
     return count / (time.perf_counter() - started)
-
-
-def new_database(name: str, directory: Any) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{directory / 'bridge.db'}"
-    url = fresh_pg_url()
-    if url is None:
-        raise SystemExit("postgres: set INVOICE_BRIDGE_TEST_PG_URL")
-    return url
 
 
 def worker_run(simulator: Simulator, database: str, *, first: int, count: int,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import subprocess
 import time
@@ -25,10 +26,11 @@ from typing import Any
 
 from bench.common import (
     BIN,
+    PG_ENV,
     ROOT,
     Process,
     free_port,
-    fresh_pg_url,
+    new_database,
     percentile,
     ratio,
     running,
@@ -57,12 +59,17 @@ def gunicorn(app: str, port: int, settings: list[str], env: dict[str, str]) -> P
                     "--backlog", "2048", app], env=env, cwd=ROOT)
 
 
-def signed_request() -> tuple[bytes, list[tuple[str, str]]]:
+def signed(order: dict[str, Any]) -> tuple[bytes, list[tuple[str, str]]]:
+    """An order.created delivery as WooCommerce signs and encodes it: (body, headers), the
+    headers without the ones the load generator sets itself."""
     hook = WooCommerceWebhook(delivery_url=f"http://127.0.0.1{PATH}", secret=SECRET)
-    prepared = hook.build("order.created", sample_orders()[1])  # B2B order, ~5 KB
-    headers = [(k, v) for k, v in prepared.headers if k.lower() not in ("content-length",
-                                                                          "connection")]
-    return prepared.body, headers
+    prepared = hook.build("order.created", order)
+    return prepared.body, [(k, v) for k, v in prepared.headers
+                           if k.lower() not in ("content-length", "connection")]
+
+
+def signed_request() -> tuple[bytes, list[tuple[str, str]]]:
+    return signed(sample_orders()[1])  # the B2B order, ~5 KB
 
 
 def wrk(url: str, body_file: Path, headers: list[tuple[str, str]], *, seconds: int,
@@ -173,13 +180,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     seconds, rounds, latency_seconds = (3, 1, 3.0) if args.quick else (10, 3, 20.0)
     results = []
     for name in ("sqlite", "postgres") if args.db == "both" else (args.db,):
-        if name == "sqlite":
-            url = f"sqlite:///{workdir('ingest-db') / 'bridge.db'}"
-        else:
-            url = fresh_pg_url()
-            if url is None:
-                print("postgres: skipped (set INVOICE_BRIDGE_TEST_PG_URL)")
-                continue
+        if name == "postgres" and not os.environ.get(PG_ENV):
+            print(f"postgres: skipped (set {PG_ENV})")
+            continue
+        url = new_database(name, workdir("ingest-db"))
         result = bench_database(name, url, seconds=seconds, rounds=rounds,
                                 connections=args.connections, rate=args.rate,
                                 settings=args.gunicorn.split() if args.gunicorn else None,

@@ -28,7 +28,7 @@ from bench.common import (
     Process,
     RssSampler,
     free_port,
-    fresh_pg_url,
+    new_database,
     percentile,
     ratio,
     running,
@@ -38,24 +38,20 @@ from bench.common import (
     write_config,
 )
 from bench.dispatch import Simulator
-from bench.ingest import GUNICORN, SECRET, gunicorn, open_loop
+from bench.ingest import GUNICORN, SECRET, gunicorn, open_loop, signed
 from bridge.config import Settings, load_settings
 from bridge.dispatch.claims import claim_due
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
 from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import WooCommerceWebhook
 
 DUE = 1000
 
 
 def prepare(database: str, size: int) -> tuple[Path, Settings, Database]:
     directory = workdir(f"scale-{size}")
-    url = (f"sqlite:///{directory / 'bridge.db'}" if database == "sqlite" else fresh_pg_url())
-    if url is None:
-        raise SystemExit("postgres: set INVOICE_BRIDGE_TEST_PG_URL")
-    config = write_config(directory, db_url=url, secret=SECRET)
+    config = write_config(directory, db_url=new_database(database, directory), secret=SECRET)
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
     upgrade(db)
@@ -70,14 +66,8 @@ def prepare(database: str, size: int) -> tuple[Path, Settings, Database]:
 
 def deliveries(first_order: int, count: int) -> list[tuple[bytes, list[tuple[str, str]]]]:
     """Signed order.created deliveries for new order ids (each a new sync row)."""
-    hook = WooCommerceWebhook(delivery_url="http://127.0.0.1/webhooks/woocommerce/shop",
-                              secret=SECRET)
-    signed = []
-    for order_id in range(first_order, first_order + count):
-        prepared = hook.build("order.created", build_order(order_id=order_id))
-        signed.append((prepared.body, [(k, v) for k, v in prepared.headers
-                                       if k.lower() not in ("content-length", "connection")]))
-    return signed
+    return [signed(build_order(order_id=order_id))
+            for order_id in range(first_order, first_order + count)]
 
 
 def claim_latencies(db: Database, settings: Settings, first: int) -> list[float]:
@@ -139,10 +129,9 @@ def latency_part(database: str, *, large: int, rounds: int, seconds: float) -> d
 
 def memory_part(database: str, *, backlog: int) -> dict[str, Any]:
     directory = workdir("scale-memory")
-    url = (f"sqlite:///{directory / 'bridge.db'}" if database == "sqlite" else fresh_pg_url())
-    assert url is not None
     simulator = Simulator(free_port(), 0.0)
-    config = write_config(directory, db_url=url, upstream=simulator.url,
+    config = write_config(directory, db_url=new_database(database, directory),
+                          upstream=simulator.url,
                           extra='[dispatch]\nconcurrency = 4\npoll_interval = "100ms"\n')
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
