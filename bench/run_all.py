@@ -2,7 +2,7 @@
 where each result was saved. PostgreSQL parts run when INVOICE_BRIDGE_TEST_PG_URL is set.
 
     python -m bench.run_all            # the figures in docs/benchmarks.md (about 45 min)
-    python -m bench.run_all --quick    # a few minutes: shorter runs, smaller tables
+    python -m bench.run_all --quick    # about ten minutes: shorter runs, smaller tables
 """
 
 from __future__ import annotations
