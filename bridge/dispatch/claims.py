@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Connection, Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge.storage.database import Database
@@ -70,14 +70,25 @@ _CLAIM = _claim_statement()
 
 def claim_due(db: Database, *, shops: Sequence[str], worker_id: str, limit: int,
               lease_seconds: float, now: datetime) -> list[Claim]:
+    """Claim up to ``limit`` due rows in a transaction of their own."""
+    if limit <= 0 or not shops:
+        return []
+    with db.transaction() as session:
+        return claim_in(session.connection(), shops=shops, worker_id=worker_id, limit=limit,
+                        lease_seconds=lease_seconds, now=now)
+
+
+def claim_in(connection: Connection, *, shops: Sequence[str], worker_id: str, limit: int,
+             lease_seconds: float, now: datetime) -> list[Claim]:
+    """Claim up to ``limit`` due rows inside the caller's write transaction (the worker
+    records finished dispatches and claims the next ones in one commit)."""
     if limit <= 0 or not shops:
         return []
     owner = f"{worker_id}/{uuid.uuid4().hex[:12]}"
     until = now + timedelta(seconds=lease_seconds)
-    with db.transaction() as session:
-        rows = session.connection().execute(_CLAIM, {
-            "now": now, "shops": list(shops), "limit": limit, "owner": owner,
-            "until": until}).all()
+    rows = connection.execute(_CLAIM, {
+        "now": now, "shops": list(shops), "limit": limit, "owner": owner,
+        "until": until}).all()
     claims = [Claim(r.id, r.shop, r.order_id, r.payload, r.content_hash, r.attempts,
                     r.first_attempt_at, owner, until) for r in rows]
     return sorted(claims, key=lambda c: c.sync_id)

@@ -1,11 +1,14 @@
 """The worker: one loop that does all the background work.
 
 Each turn it (1) imports the local spool, (2) processes received deliveries into sync rows,
-(3) reaps leases whose worker died, (4) claims due rows up to its free dispatch slots and
-sends them on a thread pool, (5) writes a heartbeat. Beside the loop, a thread reconciles
-shops with the WooCommerce REST API when configured (``reconcile.py``). Then it sleeps until
-woken (the web process in ``run`` sets an event on every delivery) or the poll interval
-passes.
+(3) reaps leases whose worker died, (4) records the answers of the dispatches that finished
+and claims due rows for the free dispatch slots, in one transaction, and sends them on a
+thread pool, (5) writes a heartbeat. The dispatch threads only talk to the upstream: the
+answers that came back while the loop was busy are recorded in one commit, so under load a
+commit serves many orders (group commit) instead of two commits per order. Beside the loop,
+a thread reconciles shops with the WooCommerce REST API when configured (``reconcile.py``).
+Then it sleeps until woken (the web process in ``run`` sets an event on every delivery, a
+dispatch thread when its answer is back) or the poll interval passes.
 
 Stopping (SIGTERM, or ``stop()``): no new claims; in-flight dispatches get ``shutdown_grace``
 seconds to finish; any still running after that are released as interrupted (the same
@@ -26,13 +29,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
 from bridge import metrics
 from bridge.clock import Clock
 from bridge.config import Settings
 from bridge.dispatch import outcomes
-from bridge.dispatch.claims import Claim, claim_due, expired_leases
+from bridge.dispatch.claims import Claim, claim_in, expired_leases
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.dispatch.reconcile import Reconciler
 from bridge.dispatch.retry import RetryPolicy
@@ -56,6 +60,9 @@ HOUSEKEEPING_INTERVAL = 0.1
 #: a worker whose heartbeat is older than this counts as gone (for rate-limit sharing)
 HEARTBEAT_STALE = 30.0
 
+#: a dispatch whose answer is back, waiting to be recorded
+Sent = tuple[Claim, outcomes.AttemptResult]
+
 
 @dataclass
 class TurnReport:
@@ -63,6 +70,7 @@ class TurnReport:
     processed: int = 0
     reaped: int = 0
     dispatched: int = 0
+    recorded: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -89,7 +97,9 @@ class Worker:
         self.concurrency = settings.dispatch.concurrency
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
                                         thread_name_prefix="dispatch")
-        self._in_flight: dict[Future[str], Claim] = {}
+        self._in_flight: dict[Future[outcomes.AttemptResult], Claim] = {}
+        #: answers whose recording failed on a database error; recorded on the next turn
+        self._unrecorded: list[Sent] = []
         self._lock = threading.Lock()
         self._last_heartbeat = 0.0
         self._last_housekeeping = 0.0
@@ -137,20 +147,22 @@ class Worker:
         self._shutdown()
 
     def turn(self, *, dispatch_wait: bool = False, housekeeping: bool = True) -> TurnReport:
-        """One pass over all the work. ``dispatch_wait`` waits for this turn's dispatches
-        (tests and ``drain`` want that; the loop does not). ``housekeeping=False`` skips the
-        intake and the reaping, which a busy loop does only every HOUSEKEEPING_INTERVAL."""
+        """One pass over all the work. ``dispatch_wait`` waits for this turn's dispatches and
+        records them (tests and ``drain`` want that; the loop does not). ``housekeeping=False``
+        skips the intake and the reaping, which a busy loop does only every
+        HOUSEKEEPING_INTERVAL."""
         report = TurnReport()
         if housekeeping:
             self._last_housekeeping = time.monotonic()
             report.imported = self.store.import_spool()
             report.processed = self.processor.process_pending()
             report.reaped = self.reap()
-        claims = self.claim()
+        claims = self._record_and_claim(report, claim=not self.stopping.is_set())
         report.dispatched = len(claims)
         futures = [self._submit(claim) for claim in claims]
         if dispatch_wait and futures:
             wait(futures)
+            self._record_and_claim(report, claim=False)
         self.heartbeat()
         with self._lock:
             report.outcomes = dict(self._outcomes)
@@ -166,6 +178,7 @@ class Worker:
             total.processed += report.processed
             total.reaped += report.reaped
             total.dispatched += report.dispatched
+            total.recorded += report.recorded
             total.outcomes = report.outcomes
             if not report.busy:
                 return total
@@ -188,79 +201,136 @@ class Worker:
         if self.wake.wait(timeout):
             self.wake.clear()
 
-    # --- claiming and dispatching ------------------------------------------------------------
+    # --- claiming, dispatching and recording ---------------------------------------------
+
+    def _record_and_claim(self, report: TurnReport, *, claim: bool) -> list[Claim]:
+        """Record the answers that came back and claim rows for the free slots, in one
+        transaction. If that fails, the answers are recorded one transaction each, so one
+        that cannot be recorded does not hold back the others."""
+        finished = self._collect()
+        limit = self._free_slots() if claim else 0
+        if not finished and limit <= 0:
+            return []
+        try:
+            with self.db.transaction() as session:
+                recorded = [(sent, self._record(session, *sent)) for sent in finished]
+                session.flush()  # the claim below runs on the connection, past the ORM
+                claims = claim_in(session.connection(), shops=list(self.settings.shops),
+                                  worker_id=self.worker_id, limit=limit,
+                                  lease_seconds=self.settings.dispatch.lease,
+                                  now=self.clock.now())
+        except Exception:
+            if not finished:
+                raise
+            recorded, claims = self._record_one_by_one(finished), []
+        report.recorded += len(recorded)
+        self._after_recording(recorded)
+        return claims
+
+    def _record_one_by_one(self, finished: list[Sent]) -> list[tuple[Sent, str]]:
+        recorded: list[tuple[Sent, str]] = []
+        for index, sent in enumerate(finished):
+            try:
+                with self.db.transaction() as session:
+                    recorded.append((sent, self._record(session, *sent)))
+            except Exception as exc:
+                if _database_unavailable(exc):  # keep the answers for the next turn
+                    with self._lock:
+                        self._unrecorded[:0] = finished[index:]
+                    self._after_recording(recorded)
+                    raise
+                # Our bug, not the database's: the row keeps its lease, which expires, and
+                # the reaper settles it as interrupted (docs/guarantees.md).
+                log.exception("recording a dispatch failed", extra={
+                    "order": f"{sent[0].shop}/{sent[0].order_id}"})
+        return recorded
+
+    def _collect(self) -> list[Sent]:
+        """Take the dispatches whose answer is back (and any left unrecorded before)."""
+        with self._lock:
+            done = [(self._in_flight.pop(f), f) for f in list(self._in_flight) if f.done()]
+            finished, self._unrecorded = self._unrecorded, []
+        return finished + [(claim, self._answer(future)) for claim, future in done]
+
+    def _answer(self, future: Future[outcomes.AttemptResult]) -> outcomes.AttemptResult:
+        if not future.cancelled() and future.exception() is None:
+            return future.result()
+        exc = None if future.cancelled() else future.exception()
+        log.error("dispatch crashed", exc_info=exc)
+        # It may have crashed after sending: the same rule as a dispatch without an answer.
+        return outcomes.AttemptResult(self.clock.now(), 0.0, error=UpstreamBadResponse(
+            f"internal error: {type(exc).__name__}: {exc}", ambiguous=True))
 
     def _free_slots(self) -> int:
         with self._lock:
             return self.concurrency - len(self._in_flight)
 
-    def claim(self) -> list[Claim]:
-        if self.stopping.is_set():
-            return []
-        return claim_due(self.db, shops=list(self.settings.shops), worker_id=self.worker_id,
-                         limit=self._free_slots(), lease_seconds=self.settings.dispatch.lease,
-                         now=self.clock.now())
-
-    def _submit(self, claim: Claim) -> Future[str]:
-        future = self._pool.submit(self.dispatch, claim)
+    def _submit(self, claim: Claim) -> Future[outcomes.AttemptResult]:
+        future = self._pool.submit(self.send, claim)
         with self._lock:
             self._in_flight[future] = claim
-        future.add_done_callback(self._done)
+        future.add_done_callback(lambda _: self.wake.set())
         return future
 
-    def _done(self, future: Future[str]) -> None:
-        with self._lock:
-            self._in_flight.pop(future, None)
-            if not future.cancelled() and future.exception() is None:
-                outcome = future.result()
-                self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
-        if future.exception() is not None:
-            log.error("dispatch crashed", exc_info=future.exception())
-        self.wake.set()
-
     def dispatch(self, claim: Claim) -> str:
-        """Send one claimed row upstream and record the answer."""
-        with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
-            return self._dispatch(claim)
-
-    def _dispatch(self, claim: Claim) -> str:
-        shop = self.settings.shops[claim.shop]
-        upstream = self.upstreams.for_shop(claim.shop)
-        account = shop.upstream.account_key
-        self.limiter.acquire(account, shop.upstream.rate_limit, shop.upstream.rate_burst,
-                             stop=self.stopping)
-        started = self.clock.now()
-        t0 = time.perf_counter()
-        ref, error = None, None
-        try:
-            ref = upstream.create_invoice(claim.payload)
-        except UpstreamError as exc:
-            error = exc
-        except Exception as exc:  # our own bug; it may have happened after sending
-            log.exception("adapter failed")
-            error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
-                                        ambiguous=True)
-        duration_ms = (time.perf_counter() - t0) * 1000
-        if isinstance(error, UpstreamRateLimited):
-            self.limiter.block(account, error.retry_after or 1.0)
-        result = outcomes.AttemptResult(started, duration_ms, ref, error)
+        """Send one claimed row upstream and record the answer in a transaction of its own."""
+        sent = (claim, self.send(claim))
         with self.db.transaction() as session:
-            outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
-                                              now=self.clock.now())
-            if outcome is None:
-                row = session.get(OrderSync, claim.sync_id, with_for_update=True,
-                                  populate_existing=True)
-                if row is None:
-                    return "vanished"
-                outcome = outcomes.record_result(
-                    session, row, claim, result, shop=shop, upstream=upstream,
-                    policy=self.policy, worker_id=self.worker_id, now=self.clock.now())
-        metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
-        metrics.dispatch_seconds.labels(shop=claim.shop).observe(duration_ms / 1000)
-        log.info("dispatch attempt", extra={
-            "outcome": outcome, "http_status": result.http_status,
-            "duration_ms": round(duration_ms, 1), "error": str(error) if error else None})
+            outcome = self._record(session, *sent)
+        self._after_recording([(sent, outcome)])
         return outcome
+
+    def send(self, claim: Claim) -> outcomes.AttemptResult:
+        """Send one claimed row upstream (on a dispatch thread); the loop records the answer."""
+        with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
+            shop = self.settings.shops[claim.shop]
+            upstream = self.upstreams.for_shop(claim.shop)
+            account = shop.upstream.account_key
+            self.limiter.acquire(account, shop.upstream.rate_limit, shop.upstream.rate_burst,
+                                 stop=self.stopping)
+            started = self.clock.now()
+            t0 = time.perf_counter()
+            ref, error = None, None
+            try:
+                ref = upstream.create_invoice(claim.payload)
+            except UpstreamError as exc:
+                error = exc
+            except Exception as exc:  # our own bug; it may have happened after sending
+                log.exception("adapter failed")
+                error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
+                                            ambiguous=True)
+            duration_ms = (time.perf_counter() - t0) * 1000
+            if isinstance(error, UpstreamRateLimited):
+                self.limiter.block(account, error.retry_after or 1.0)
+            return outcomes.AttemptResult(started, duration_ms, ref, error)
+
+    def _record(self, session: Session, claim: Claim, result: outcomes.AttemptResult) -> str:
+        now = self.clock.now()
+        outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
+                                          now=now)
+        if outcome is not None:
+            return outcome
+        row = session.get(OrderSync, claim.sync_id, with_for_update=True,
+                          populate_existing=True)
+        if row is None:
+            return "vanished"
+        return outcomes.record_result(
+            session, row, claim, result, shop=self.settings.shops[claim.shop],
+            upstream=self.upstreams.for_shop(claim.shop), policy=self.policy,
+            worker_id=self.worker_id, now=now)
+
+    def _after_recording(self, recorded: list[tuple[Sent, str]]) -> None:
+        """Count, measure and log attempts once they are committed."""
+        for (claim, result), outcome in recorded:
+            with self._lock:
+                self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+            metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
+            metrics.dispatch_seconds.labels(shop=claim.shop).observe(result.duration_ms / 1000)
+            with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
+                log.info("dispatch attempt", extra={
+                    "outcome": outcome, "http_status": result.http_status,
+                    "duration_ms": round(result.duration_ms, 1),
+                    "error": str(result.error) if result.error else None})
 
     # --- leases --------------------------------------------------------------------------
 
@@ -288,8 +358,12 @@ class Worker:
             log.info("waiting for in-flight dispatches", extra={"count": len(futures),
                                                                  "grace_seconds": grace})
             wait(futures, timeout=grace)
+        try:
+            self._record_and_claim(TurnReport(), claim=False)
+        except Exception:  # their leases expire and the reaper settles them
+            log.exception("could not record the last answers before stopping")
         with self._lock:
-            stuck = list(self._in_flight.values())
+            stuck = [claim for future, claim in self._in_flight.items() if not future.done()]
         if stuck:
             self._release(stuck)
         #: dispatches still running after release; the process should not wait for them
@@ -334,3 +408,9 @@ class Worker:
                     WorkerHeartbeat.heartbeat_at > now - timedelta(seconds=HEARTBEAT_STALE))
             ).scalar_one()
         self.limiter.share = max(1, int(live))
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """A failure of the connection or the server (worth retrying), not of our statement."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)

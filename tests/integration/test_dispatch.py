@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
+from concurrent import futures
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config import Settings, normalise_database_url
 from bridge.dispatch import outcomes
 from bridge.dispatch.claims import claim_due
 from bridge.dispatch.retry import RetryPolicy
@@ -36,7 +39,7 @@ from bridge.upstreams.base import InvoiceRef
 from bridge.upstreams.memory import InMemoryUpstream
 from bridge.woocommerce.samples import build_order
 from bridge.woocommerce.sender import php_json_encode
-from tests.conftest import SHOP
+from tests.conftest import PG_URL_ENV, SHOP
 
 T0 = datetime(2026, 3, 14, 16, 42, 7, tzinfo=UTC)
 
@@ -435,3 +438,59 @@ def test_a_claim_reads_the_due_index_in_order_without_sorting(
         connection.rollback()
     assert "ix_order_sync_due" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def _answers_back(worker: Worker) -> None:
+    """Wait until every dispatch the worker has in flight has its answer."""
+    futures.wait(list(worker._in_flight), timeout=10)
+
+
+def test_answers_and_the_next_claims_share_one_commit(order_in: Any, worker: Worker,
+                                                       db: Database,
+                                                       memory_upstream: InMemoryUpstream) -> None:
+    """Group commit for dispatch: the answers that came back while the loop was busy are
+    recorded, and the freed slots refilled, in one transaction -- not two per order."""
+    for order_id in range(1, 9):
+        order_in(order_id)
+    assert worker.turn().dispatched == worker.concurrency == 4
+    _answers_back(worker)
+    commits: list[object] = []
+
+    def count(connection: Any) -> None:
+        commits.append(connection)
+
+    event.listen(db.engine, "commit", count)
+    try:
+        report = worker.turn(housekeeping=False)
+    finally:
+        event.remove(db.engine, "commit", count)
+    assert (report.recorded, report.dispatched, len(commits)) == (4, 4, 1)
+    worker.drain()
+    with db.read() as session:
+        states = session.execute(select(OrderSync.state)).scalars().all()
+    assert states == ["synced"] * 8
+    assert len(attempts(db)) == memory_upstream.calls == 8
+
+
+@pytest.mark.postgres
+def test_answers_wait_out_a_database_outage_and_are_not_sent_again(
+        order_in: Any, worker: Worker, db: Database, memory_upstream: InMemoryUpstream) -> None:
+    if not db.is_postgres:
+        pytest.skip("needs a database server that can refuse connections")
+    order_in(1)
+    assert worker.turn().dispatched == 1
+    _answers_back(worker)
+    name = db.engine.url.database
+    server = create_engine(normalise_database_url(os.environ[PG_URL_ENV]),
+                           isolation_level="AUTOCOMMIT")
+    with server.connect() as admin:
+        admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        db.engine.dispose()  # our pooled connections go; no new ones are let in
+        with pytest.raises(DBAPIError, match="not currently accepting connections"):
+            worker.turn(housekeeping=False)
+        admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+    server.dispose()
+    assert row(db, 1).state == "sending"  # the answer is in memory, not lost
+    report = worker.turn(housekeeping=False)
+    assert report.recorded == 1 and row(db, 1).state == "synced"
+    assert memory_upstream.calls == 1 and [a.outcome for a in attempts(db)] == ["created"]
