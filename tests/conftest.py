@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import ProgrammingError
 
 from bridge.config import Settings, normalise_database_url, parse_settings
 from bridge.storage.database import Database
@@ -117,9 +119,22 @@ def pg_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc}")
     base, _, _ = normalise_database_url(admin_url).rpartition("/")
     yield f"{base}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(admin, name)
     admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    # PostgreSQL 15 refuses FORCE while an autovacuum worker is on the database ("must be a
+    # member of the role whose process is being terminated"); it is gone within moments.
+    for attempt in range(20):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

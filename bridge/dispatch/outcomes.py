@@ -16,6 +16,7 @@ docs/guarantees.md explains the same in plain words.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,7 +62,9 @@ class AttemptResult:
 
 def _synced_statements() -> tuple[Any, Any]:
     """The two statements of ``record_created``, built once with bind parameters: building
-    them per order cost more CPU than running them, on the loop that records every answer."""
+    them per order cost more CPU than running them, on the loop that records every answer.
+    No RETURNING, so that many answers go in one executemany (one round trip on PostgreSQL,
+    which psycopg pipelines); the row count says whether every row matched."""
     table = OrderSync.__table__
     now = bindparam("p_now", type_=table.c.synced_at.type)
     content_hash = bindparam("p_hash", type_=table.c.content_hash.type)
@@ -80,12 +83,16 @@ def _synced_statements() -> tuple[Any, Any]:
                 last_error=None, lease_owner=None, lease_until=None,
                 attempts=table.c.attempts + 1,
                 last_http_status=bindparam("p_status", type_=table.c.last_http_status.type),
-                updated_at=now)
-        .returning(table.c.id))
+                updated_at=now))
     return synced, insert(DispatchAttempt.__table__)
 
 
 _SYNCED, _ATTEMPT = _synced_statements()
+
+
+def is_created(result: AttemptResult) -> bool:
+    """The answer is an invoice with its id: ``record_created`` may take it."""
+    return result.ref is not None and bool(result.ref.invoice_id)
 
 
 def record_created(session: Session, claim: Claim, result: AttemptResult, *,
@@ -94,23 +101,37 @@ def record_created(session: Session, claim: Claim, result: AttemptResult, *,
     hold and whose content is what we sent, in two Core statements: the same changes as
     ``lifecycle.to_synced`` through the ORM at a fraction of the cost (docs/benchmarks.md).
     Returns None, changing nothing, when any of that is not so; ``record_result`` decides."""
-    ref = result.ref
-    if ref is None or not ref.invoice_id:
+    if not is_created(result):
+        return None
+    recorded = record_created_many(session, [(claim, result)], worker_id=worker_id, now=now)
+    return recorded[0] if recorded else None
+
+
+def record_created_many(session: Session, answers: Sequence[tuple[Claim, AttemptResult]], *,
+                        worker_id: str, now: datetime) -> list[str] | None:
+    """``record_created`` for many answers (all ``is_created``) in two statements, whatever
+    their number. Returns their outcomes, or None if any of them is not the common case --
+    and then the rows that were, are updated: the caller must roll back and record the
+    answers one by one."""
+    created = [(claim, result, result.ref) for claim, result in answers
+               if result.ref is not None and result.ref.invoice_id]
+    if not created or len(created) != len(answers):
         return None
     connection = session.connection()
-    synced = connection.execute(_SYNCED, {
+    updated = connection.execute(_SYNCED, [{
         "p_sync_id": claim.sync_id, "p_owner": claim.lease_owner, "p_hash": claim.content_hash,
         "p_invoice_id": ref.invoice_id, "p_invoice_number": ref.invoice_number,
-        "p_status": result.http_status, "p_now": now}).first()
-    if synced is None:
+        "p_status": result.http_status, "p_now": now} for claim, result, ref in created]).rowcount
+    if updated != len(created):
         return None
-    outcome = "exists" if ref.existed else "created"
-    connection.execute(_ATTEMPT, {
+    recorded = ["exists" if ref.existed else "created" for _, _, ref in created]
+    connection.execute(_ATTEMPT, [{
         "sync_id": claim.sync_id, "started_at": result.started_at,
         "duration_ms": result.duration_ms, "worker": worker_id, "outcome": outcome,
         "http_status": result.http_status, "invoice_id": ref.invoice_id,
-        "content_hash": claim.content_hash, "error": None})
-    return outcome
+        "content_hash": claim.content_hash, "error": None}
+        for (claim, result, ref), outcome in zip(created, recorded, strict=True)])
+    return recorded
 
 
 def record_result(session: Session, row: OrderSync, claim: Claim, result: AttemptResult, *,

@@ -212,13 +212,10 @@ class Worker:
         if not finished and limit <= 0:
             return []
         try:
-            with self.db.transaction() as session:
-                recorded = [(sent, self._record(session, *sent)) for sent in finished]
-                session.flush()  # the claim below runs on the connection, past the ORM
-                claims = claim_in(session.connection(), shops=list(self.settings.shops),
-                                  worker_id=self.worker_id, limit=limit,
-                                  lease_seconds=self.settings.dispatch.lease,
-                                  now=self.clock.now())
+            try:
+                recorded, claims = self._commit_turn(finished, limit, batched=True)
+            except _NotAllCommon:  # rolled back; take each answer on its own path
+                recorded, claims = self._commit_turn(finished, limit, batched=False)
         except Exception:
             if not finished:
                 raise
@@ -226,6 +223,36 @@ class Worker:
         report.recorded += len(recorded)
         self._after_recording(recorded)
         return claims
+
+    def _commit_turn(self, finished: list[Sent], limit: int, *, batched: bool
+                     ) -> tuple[list[tuple[Sent, str]], list[Claim]]:
+        with self.db.transaction() as session:
+            if batched:
+                recorded = self._record_batch(session, finished)
+            else:
+                recorded = [(sent, self._record(session, *sent)) for sent in finished]
+            session.flush()  # the claim below runs on the connection, past the ORM
+            claims = claim_in(session.connection(), shops=list(self.settings.shops),
+                              worker_id=self.worker_id, limit=limit,
+                              lease_seconds=self.settings.dispatch.lease,
+                              now=self.clock.now())
+        return recorded, claims
+
+    def _record_batch(self, session: Session, finished: list[Sent]) -> list[tuple[Sent, str]]:
+        """The invoices that came back, in two statements however many (the common case);
+        every other answer on the general path. Raises _NotAllCommon if an invoice's row
+        was not as claimed (lease lost, order changed): the caller rolls back."""
+        created = [sent for sent in finished if outcomes.is_created(sent[1])]
+        others = [sent for sent in finished if not outcomes.is_created(sent[1])]
+        recorded: list[tuple[Sent, str]] = []
+        if created:
+            done = outcomes.record_created_many(session, created, worker_id=self.worker_id,
+                                                now=self.clock.now())
+            if done is None:
+                raise _NotAllCommon
+            recorded += zip(created, done, strict=True)
+        recorded += [(sent, self._record(session, *sent)) for sent in others]
+        return recorded
 
     def _record_one_by_one(self, finished: list[Sent]) -> list[tuple[Sent, str]]:
         recorded: list[tuple[Sent, str]] = []
@@ -408,6 +435,10 @@ class Worker:
                     WorkerHeartbeat.heartbeat_at > now - timedelta(seconds=HEARTBEAT_STALE))
             ).scalar_one()
         self.limiter.share = max(1, int(live))
+
+
+class _NotAllCommon(Exception):
+    """A batch of answers held one that needs the general path (see ``_record_batch``)."""
 
 
 def _database_unavailable(exc: BaseException) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bridge.clock import FakeClock
@@ -494,3 +494,24 @@ def test_answers_wait_out_a_database_outage_and_are_not_sent_again(
     report = worker.turn(housekeeping=False)
     assert report.recorded == 1 and row(db, 1).state == "synced"
     assert memory_upstream.calls == 1 and [a.outcome for a in attempts(db)] == ["created"]
+
+
+def test_a_batch_with_one_lost_lease_is_recorded_answer_by_answer(
+        order_in: Any, worker: Worker, db: Database) -> None:
+    """Two invoices come back in one turn, but one row's lease was taken over meanwhile: the
+    batched statement must not half-apply. The turn rolls back and records each on its own
+    path -- the first is synced, the second is a late answer for a row someone else holds."""
+    order_in(1)
+    order_in(2)
+    assert worker.turn().dispatched == 2
+    _answers_back(worker)
+    with db.transaction() as session:
+        session.execute(update(OrderSync).where(OrderSync.order_id == 2)
+                        .values(lease_owner="other-worker/1"))
+    report = worker.turn(housekeeping=False)
+    assert report.recorded == 2 and report.outcomes == {"created": 1, "late": 1}
+    assert row(db, 1).state == "synced"
+    second = row(db, 2)
+    assert (second.state, second.lease_owner, second.invoice_id) == (
+        "sending", "other-worker/1", None)
+    assert sorted(a.outcome for a in attempts(db)) == ["created", "late"]
