@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle
@@ -52,6 +52,8 @@ class AttemptResult:
     duration_ms: float
     ref: InvoiceRef | None = None
     error: UpstreamError | None = None
+    #: why the request was never sent (the worker stopping, a lease too short to start on)
+    unsent: str | None = None
 
     @property
     def http_status(self) -> int | None:
@@ -132,6 +134,21 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
         "content_hash": claim.content_hash, "error": None}
         for (claim, result, ref), outcome in zip(created, recorded, strict=True)])
     return recorded
+
+
+def record_unsent(session: Session, claim: Claim, *, now: datetime) -> str:
+    """A claimed row whose request was never sent goes back to the queue, due now, as if it
+    had not been claimed: no attempt counted or recorded, nothing for review."""
+    table = OrderSync.__table__
+    fresh = table.c.attempts == 0
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == claim.sync_id, table.c.lease_owner == claim.lease_owner,
+               table.c.state == SyncState.SENDING.value)
+        .values(state=case((fresh, SyncState.PENDING.value), else_=SyncState.RETRYING.value),
+                first_attempt_at=case((fresh, None), else_=table.c.first_attempt_at),
+                next_attempt_at=now, lease_owner=None, lease_until=None, updated_at=now))
+    return "unsent"
 
 
 def record_result(session: Session, row: OrderSync, claim: Claim, result: AttemptResult, *,

@@ -95,6 +95,14 @@ class Worker:
         self.processor = DeliveryProcessor(db, settings, self.upstreams, self.clock)
         self.store = DeliveryStore(db, Spool(settings.server.spool_dir))
         self.concurrency = settings.dispatch.concurrency
+        #: Claimed rows waiting on the pool's queue beyond the running ones: a thread whose
+        #: answer is back starts on the next row at once instead of waiting for the loop to
+        #: record the answer and claim again (docs/benchmarks.md). Never more than
+        #: ``concurrency`` requests are in flight.
+        self.capacity = 2 * self.concurrency
+        #: a queued row starts only if its lease outlasts the longest possible request
+        self._longest_request = timedelta(seconds=settings.dispatch.connect_timeout
+                                          + settings.dispatch.read_timeout)
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
                                         thread_name_prefix="dispatch")
         self._in_flight: dict[Future[outcomes.AttemptResult], Claim] = {}
@@ -139,10 +147,10 @@ class Worker:
             if report.busy and free > 0:
                 busy = True
                 continue  # there may be more to claim
-            if not report.busy and not housekeeping and free == self.concurrency:
+            if not report.busy and not housekeeping and free == self.capacity:
                 busy = False
                 continue  # all done: look at the intake once more before waiting
-            busy = report.busy or free < self.concurrency  # dispatches still in flight
+            busy = report.busy or free < self.capacity  # dispatches still in flight
             self._idle()
         self._shutdown()
 
@@ -280,17 +288,20 @@ class Worker:
         return finished + [(claim, self._answer(future)) for claim, future in done]
 
     def _answer(self, future: Future[outcomes.AttemptResult]) -> outcomes.AttemptResult:
-        if not future.cancelled() and future.exception() is None:
+        if future.cancelled():  # still queued when the worker stopped: never sent
+            return outcomes.AttemptResult(self.clock.now(), 0.0, unsent="the worker stopped")
+        exc = future.exception()
+        if exc is None:
             return future.result()
-        exc = None if future.cancelled() else future.exception()
         log.error("dispatch crashed", exc_info=exc)
         # It may have crashed after sending: the same rule as a dispatch without an answer.
         return outcomes.AttemptResult(self.clock.now(), 0.0, error=UpstreamBadResponse(
             f"internal error: {type(exc).__name__}: {exc}", ambiguous=True))
 
     def _free_slots(self) -> int:
+        """Rows the loop may claim: ``capacity`` less those running or queued."""
         with self._lock:
-            return self.concurrency - len(self._in_flight)
+            return self.capacity - len(self._in_flight)
 
     def _submit(self, claim: Claim) -> Future[outcomes.AttemptResult]:
         future = self._pool.submit(self.send, claim)
@@ -301,10 +312,13 @@ class Worker:
 
     def dispatch(self, claim: Claim) -> str:
         """Send one claimed row upstream and record the answer in a transaction of its own."""
-        sent = (claim, self.send(claim))
+        return self.record(claim, self.send(claim))
+
+    def record(self, claim: Claim, result: outcomes.AttemptResult) -> str:
+        """Record one answer in a transaction of its own (the loop records them in batches)."""
         with self.db.transaction() as session:
-            outcome = self._record(session, *sent)
-        self._after_recording([(sent, outcome)])
+            outcome = self._record(session, claim, result)
+        self._after_recording([((claim, result), outcome)])
         return outcome
 
     def send(self, claim: Claim) -> outcomes.AttemptResult:
@@ -316,6 +330,13 @@ class Worker:
             self.limiter.acquire(account, shop.upstream.rate_limit, shop.upstream.rate_burst,
                                  stop=self.stopping)
             started = self.clock.now()
+            # Queued, or held by the rate limit: a request that might outlive its lease
+            # would be reaped mid-flight and need review; better not to start it at all.
+            if self.stopping.is_set():
+                return outcomes.AttemptResult(started, 0.0, unsent="the worker stopped")
+            if started + self._longest_request > claim.lease_until:
+                return outcomes.AttemptResult(started, 0.0, unsent=(
+                    "its lease would run out before the longest possible request"))
             t0 = time.perf_counter()
             ref, error = None, None
             try:
@@ -333,6 +354,8 @@ class Worker:
 
     def _record(self, session: Session, claim: Claim, result: outcomes.AttemptResult) -> str:
         now = self.clock.now()
+        if result.unsent is not None:
+            return outcomes.record_unsent(session, claim, now=now)
         outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
                                           now=now)
         if outcome is not None:
@@ -351,6 +374,10 @@ class Worker:
         for (claim, result), outcome in recorded:
             with self._lock:
                 self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+            if result.unsent is not None:
+                log.info("dispatch not started; the order is due again", extra={
+                    "order": f"{claim.shop}/{claim.order_id}", "reason": result.unsent})
+                continue
             metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
             metrics.dispatch_seconds.labels(shop=claim.shop).observe(result.duration_ms / 1000)
             with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
@@ -381,6 +408,9 @@ class Worker:
         grace = self.settings.dispatch.shutdown_grace
         with self._lock:
             futures = list(self._in_flight)
+        for future in futures:
+            future.cancel()  # only those still queued, never sent, can be cancelled
+        futures = [future for future in futures if not future.cancelled()]
         if futures:
             log.info("waiting for in-flight dispatches", extra={"count": len(futures),
                                                                  "grace_seconds": grace})

@@ -258,12 +258,13 @@ def test_late_answer_after_reaping_still_settles(order_in: Any, worker: Worker, 
                                                  clock: FakeClock,
                                                  memory_upstream: InMemoryUpstream) -> None:
     order_in()
-    [claim] = claim_due(db, shops=[SHOP], worker_id="slow", limit=5, lease_seconds=30,
+    [claim] = claim_due(db, shops=[SHOP], worker_id="slow", limit=5, lease_seconds=60,
                         now=clock.now())
-    clock.advance(31)
+    answer = worker.send(claim)  # a slow worker sends ...
+    clock.advance(61)
     worker.reap()
     assert row(db).state == "review"
-    assert worker.dispatch(claim) == "late_created"  # the slow worker's answer arrives
+    assert worker.record(claim, answer) == "late_created"  # ... and its answer arrives late
     sync = row(db)
     assert sync.state == "synced" and sync.invoice_id == memory_upstream.invoices[0].invoice_id
 
@@ -450,9 +451,10 @@ def test_answers_and_the_next_claims_share_one_commit(order_in: Any, worker: Wor
                                                        memory_upstream: InMemoryUpstream) -> None:
     """Group commit for dispatch: the answers that came back while the loop was busy are
     recorded, and the freed slots refilled, in one transaction -- not two per order."""
-    for order_id in range(1, 9):
+    for order_id in range(1, 13):
         order_in(order_id)
-    assert worker.turn().dispatched == worker.concurrency == 4
+    # 4 running and 4 queued (capacity): an answer never waits for the loop to claim again
+    assert worker.turn().dispatched == worker.capacity == 2 * worker.concurrency == 8
     _answers_back(worker)
     commits: list[object] = []
 
@@ -464,12 +466,12 @@ def test_answers_and_the_next_claims_share_one_commit(order_in: Any, worker: Wor
         report = worker.turn(housekeeping=False)
     finally:
         event.remove(db.engine, "commit", count)
-    assert (report.recorded, report.dispatched, len(commits)) == (4, 4, 1)
+    assert (report.recorded, report.dispatched, len(commits)) == (8, 4, 1)
     worker.drain()
     with db.read() as session:
         states = session.execute(select(OrderSync.state)).scalars().all()
-    assert states == ["synced"] * 8
-    assert len(attempts(db)) == memory_upstream.calls == 8
+    assert states == ["synced"] * 12
+    assert len(attempts(db)) == memory_upstream.calls == 12
 
 
 # PostgreSQL only: a database server can be told to refuse connections, a file cannot.
@@ -515,3 +517,54 @@ def test_a_batch_with_one_lost_lease_is_recorded_answer_by_answer(
     assert (second.state, second.lease_owner, second.invoice_id) == (
         "sending", "other-worker/1", None)
     assert sorted(a.outcome for a in attempts(db)) == ["created", "late"]
+
+
+def test_a_claim_whose_lease_cannot_cover_a_request_is_not_sent(
+        order_in: Any, worker: Worker, db: Database, clock: FakeClock,
+        memory_upstream: InMemoryUpstream, settings: Settings) -> None:
+    """A row that waited (queued behind running requests, or held by the rate limit) until
+    its lease is shorter than the longest request is put back, not sent: sent, it could be
+    reaped mid-flight and end up in review for nothing."""
+    order_in()
+    [claim] = claim_due(db, shops=[SHOP], worker_id="w1", limit=1, lease_seconds=60,
+                        now=clock.now())
+    longest = settings.dispatch.connect_timeout + settings.dispatch.read_timeout
+    clock.advance(60 - longest + 1)
+    assert worker.dispatch(claim) == "unsent"
+    assert memory_upstream.calls == 0 and attempts(db) == []
+    sync = row(db)
+    assert (sync.state, sync.attempts, sync.lease_owner, sync.first_attempt_at) == (
+        "pending", 0, None, None)
+    assert sync.next_attempt_at == clock.now()
+    worker.drain()
+    assert row(db).state == "synced" and memory_upstream.calls == 1
+
+
+def test_stopping_puts_queued_claims_back_unsent(make_settings: Any, db: Database,
+                                                 order_in: Any) -> None:
+    settings = make_settings({"dispatch": {"concurrency": 1, "shutdown_grace": "200ms",
+                                           "poll_interval": "20ms"}})
+    entered, release = threading.Event(), threading.Event()
+
+    class Hanging(InMemoryUpstream):
+        def create_invoice(self, payload: Any) -> Any:
+            entered.set()
+            release.wait(10)
+            return super().create_invoice(payload)
+
+    hanging = Hanging(kind="econt")
+    registry = UpstreamRegistry(settings, overrides={SHOP: hanging})
+    worker = Worker(settings, db, upstreams=registry)
+    order_in(1)
+    order_in(2)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert entered.wait(10)  # order 1 is being sent, order 2 waits on the queue
+    worker.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    release.set()
+    sent, queued = row(db, 1), row(db, 2)
+    assert sent.state == "review" and "shutdown grace over" in sent.last_error
+    assert (queued.state, queued.attempts, queued.lease_owner) == ("pending", 0, None)
+    assert [a.sync_id for a in attempts(db)] == [sent.id]
