@@ -2,17 +2,20 @@
 
 Each turn it (1) imports the local spool, (2) processes received deliveries into sync rows,
 (3) reaps leases whose worker died, (4) records the answers of the dispatches that finished
-and claims due rows for the free dispatch slots, in one transaction, and sends them on a
-thread pool, (5) writes a heartbeat. The dispatch threads only talk to the upstream: the
-answers that came back while the loop was busy are recorded in one commit, so under load a
-commit serves many orders (group commit) instead of two commits per order. Beside the loop,
-a thread reconciles shops with the WooCommerce REST API when configured (``reconcile.py``).
-Then it sleeps until woken (the web process in ``run`` sets an event on every delivery, a
-dispatch thread when its answer is back) or the poll interval passes.
+and claims due rows, in one transaction, and queues them on a thread pool of
+``concurrency`` threads, (5) writes a heartbeat. The dispatch threads only talk to the
+upstream: the answers that came back while the loop was busy are recorded in one commit, so
+under load a commit serves many orders (group commit) instead of two per order. The loop
+keeps up to ``concurrency`` more rows queued than running, so a thread whose answer is back
+starts the next request at once instead of waiting for the loop. Beside the loop, a thread
+reconciles shops with the WooCommerce REST API when configured (``reconcile.py``). Then it
+sleeps until woken (the web process in ``run`` sets an event on every delivery, a dispatch
+thread when its answer is back) or the poll interval passes.
 
-Stopping (SIGTERM, or ``stop()``): no new claims; in-flight dispatches get ``shutdown_grace``
-seconds to finish; any still running after that are released as interrupted (the same
-ambiguous-outcome rule as a dead worker), so no lease is left to time out.
+Stopping (SIGTERM, or ``stop()``): no new claims; queued rows go back unsent; in-flight
+dispatches get ``shutdown_grace`` seconds to finish; any still running after that are
+released as interrupted (the same ambiguous-outcome rule as a dead worker), so no lease is
+left to time out.
 """
 
 from __future__ import annotations
