@@ -453,8 +453,8 @@ def test_answers_and_the_next_claims_share_one_commit(order_in: Any, worker: Wor
     recorded, and the freed slots refilled, in one transaction -- not two per order."""
     for order_id in range(1, 13):
         order_in(order_id)
-    # 4 running and 4 queued (capacity): an answer never waits for the loop to claim again
-    assert worker.turn().dispatched == worker.capacity == 2 * worker.concurrency == 8
+    # 4 running and 4 queued: a thread never waits for the loop to claim again
+    assert worker.turn().dispatched == worker.capacity == 8
     _answers_back(worker)
     commits: list[object] = []
 
