@@ -124,7 +124,7 @@ def main() -> None:
         "Dispatch, PostgreSQL": dispatch("dispatch-postgres"),
         "Scale, SQLite": scale("scale-sqlite-both"),
         "Scale, PostgreSQL": scale("scale-postgres-latency"),
-        "Worker memory": memory("scale-sqlite-both"),
+        "Worker memory": memory("scale-sqlite-memory") or memory("scale-sqlite-both"),
         "Scale-out": scale_out(),
     }
     for title, lines in sections.items():
