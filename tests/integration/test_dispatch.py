@@ -334,30 +334,44 @@ def test_order_changed_while_sending_goes_to_review(order_in: Any, worker: Worke
     assert sync.state == "review" and "changed while it was being sent" in sync.last_error
 
 
+@dataclasses.dataclass
+class HangingUpstream(InMemoryUpstream):
+    """Answers only once released: a request still in flight when the worker stops."""
+
+    kind: str = "econt"
+    entered: threading.Event = dataclasses.field(default_factory=threading.Event)
+    release: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def create_invoice(self, payload: Any) -> Any:
+        self.entered.set()
+        self.release.wait(10)
+        return super().create_invoice(payload)
+
+
+def stop_while_hung(settings: Settings, db: Database) -> None:
+    """Run a worker until its first request hangs, then stop it (SIGTERM's path)."""
+    hanging = HangingUpstream()
+    worker = Worker(settings, db, upstreams=UpstreamRegistry(settings,
+                                                             overrides={SHOP: hanging}))
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        assert hanging.entered.wait(10)
+        worker.stop()
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        hanging.release.set()
+
+
 def test_graceful_stop_releases_a_hung_dispatch(make_settings: Any, db: Database,
                                                 order_in: Any) -> None:
     settings = make_settings({"dispatch": {"shutdown_grace": "200ms", "poll_interval": "20ms"}})
-    entered, release = threading.Event(), threading.Event()
-
-    class Hanging(InMemoryUpstream):
-        def create_invoice(self, payload: Any) -> Any:
-            entered.set()
-            release.wait(10)
-            return super().create_invoice(payload)
-
-    registry = UpstreamRegistry(settings, overrides={SHOP: Hanging(kind="econt")})
-    worker = Worker(settings, db, upstreams=registry)
     order_in()
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert entered.wait(10)
-    worker.stop()
-    thread.join(10)
-    assert not thread.is_alive()
+    stop_while_hung(settings, db)
     sync = row(db)
     assert sync.state == "review" and sync.lease_owner is None and sync.lease_until is None
     assert "shutdown grace over" in sync.last_error
-    release.set()
 
 
 def test_giving_up_after_an_unknown_outcome_stops_for_review(make_settings: Any, db: Database,
@@ -544,26 +558,9 @@ def test_stopping_puts_queued_claims_back_unsent(make_settings: Any, db: Databas
                                                  order_in: Any) -> None:
     settings = make_settings({"dispatch": {"concurrency": 1, "shutdown_grace": "200ms",
                                            "poll_interval": "20ms"}})
-    entered, release = threading.Event(), threading.Event()
-
-    class Hanging(InMemoryUpstream):
-        def create_invoice(self, payload: Any) -> Any:
-            entered.set()
-            release.wait(10)
-            return super().create_invoice(payload)
-
-    hanging = Hanging(kind="econt")
-    registry = UpstreamRegistry(settings, overrides={SHOP: hanging})
-    worker = Worker(settings, db, upstreams=registry)
     order_in(1)
     order_in(2)
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    assert entered.wait(10)  # order 1 is being sent, order 2 waits on the queue
-    worker.stop()
-    thread.join(10)
-    assert not thread.is_alive()
-    release.set()
+    stop_while_hung(settings, db)  # order 1 is being sent, order 2 waits on the queue
     sent, queued = row(db, 1), row(db, 2)
     assert sent.state == "review" and "shutdown grace over" in sent.last_error
     assert (queued.state, queued.attempts, queued.lease_owner) == ("pending", 0, None)
