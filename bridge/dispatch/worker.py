@@ -231,9 +231,11 @@ class Worker:
                 recorded, claims = self._commit_turn(finished, limit, batched=True)
             except _NotAllCommon:  # rolled back; take each answer on its own path
                 recorded, claims = self._commit_turn(finished, limit, batched=False)
-        except Exception:
+        except Exception as exc:
             if not finished:
                 raise
+            if not _database_unavailable(exc):  # else the loop logs it, once per back-off
+                log.exception("recording a turn's answers together failed; one by one now")
             recorded, claims = self._record_one_by_one(finished), []
         report.recorded += len(recorded)
         self._after_recording(recorded)
