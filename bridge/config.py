@@ -99,6 +99,8 @@ class RetrySettings:
 class DispatchSettings:
     poll_interval: float = 1.0
     concurrency: int = 4
+    #: claimed rows kept queued beyond those in flight (see config.example.toml)
+    claim_ahead: int = 4
     lease: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -391,6 +393,7 @@ def _dispatch(section: _Section | None) -> DispatchSettings:
     settings = DispatchSettings(
         poll_interval=section.duration("poll_interval", d.poll_interval),
         concurrency=section.number("concurrency", d.concurrency, minimum=1, integer=True),
+        claim_ahead=section.number("claim_ahead", d.claim_ahead, minimum=0, integer=True),
         lease=section.duration("lease", d.lease),
         connect_timeout=section.duration("connect_timeout", d.connect_timeout),
         read_timeout=section.duration("read_timeout", d.read_timeout),

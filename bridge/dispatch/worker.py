@@ -6,8 +6,8 @@ and claims due rows, in one transaction, and queues them on a thread pool of
 ``concurrency`` threads, (5) writes a heartbeat. The dispatch threads only talk to the
 upstream: the answers that came back while the loop was busy are recorded in one commit, so
 under load a commit serves many orders (group commit) instead of two per order. The loop
-keeps up to ``concurrency`` (at least MIN_QUEUED) more rows queued than running, so a thread
-whose answer is back starts the next request at once instead of waiting for the loop.
+keeps ``claim_ahead`` more rows claimed and queued than running, so a thread whose answer is
+back starts the next request at once instead of waiting for the loop.
 Beside the loop, a thread reconciles shops with the WooCommerce REST API when configured
 (``reconcile.py``). Then it sleeps until woken (the web process in ``run`` sets an event on
 every delivery, a dispatch thread when its answer is back) or the poll interval passes.
@@ -60,9 +60,6 @@ HEARTBEAT_INTERVAL = 5.0
 #: expired leases run at most this often instead of before every claim: at one claim per
 #: order they cost more than the claim itself. After an idle wait they always run.
 HOUSEKEEPING_INTERVAL = 0.1
-#: the fewest claimed rows a worker keeps queued beyond its running dispatches: with one
-#: request in flight and no latency, one queued row left the loop a single answer per commit
-MIN_QUEUED = 4
 #: a worker whose heartbeat is older than this counts as gone (for rate-limit sharing)
 HEARTBEAT_STALE = 30.0
 
@@ -106,7 +103,7 @@ class Worker:
         #: record the answer and claim again, and the loop may fall behind by that many
         #: answers and catch up in one commit (docs/benchmarks.md). Never more than
         #: ``concurrency`` requests are in flight.
-        self.capacity = self.concurrency + max(self.concurrency, MIN_QUEUED)
+        self.capacity = self.concurrency + settings.dispatch.claim_ahead
         #: a queued row starts only if its lease outlasts the longest possible request
         self._longest_request = timedelta(seconds=settings.dispatch.connect_timeout
                                           + settings.dispatch.read_timeout)

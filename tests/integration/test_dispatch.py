@@ -565,3 +565,14 @@ def test_stopping_puts_queued_claims_back_unsent(make_settings: Any, db: Databas
     assert sent.state == "review" and "shutdown grace over" in sent.last_error
     assert (queued.state, queued.attempts, queued.lease_owner) == ("pending", 0, None)
     assert [a.sync_id for a in attempts(db)] == [sent.id]
+
+
+def test_claim_ahead_is_how_many_rows_wait_beyond_those_in_flight(
+        make_settings: Any, db: Database, order_in: Any, memory_registry: UpstreamRegistry,
+        clock: FakeClock) -> None:
+    for order_id in range(1, 11):
+        order_in(order_id)
+    for claim_ahead, claimed in ((0, 4), (2, 6)):
+        settings = make_settings({"dispatch": {"concurrency": 4, "claim_ahead": claim_ahead}})
+        worker = Worker(settings, db, upstreams=memory_registry, clock=clock)
+        assert worker.turn(dispatch_wait=True).dispatched == claimed

@@ -59,6 +59,7 @@ def test_defaults(tmp_path: Path) -> None:
     ({"dispatch": {"retry": {"max_attempts": 0}}},
      "dispatch.retry.max_attempts: must be at least 1"),
     ({"dispatch": {"concurrency": 2.5}}, "dispatch.concurrency: must be a whole number"),
+    ({"dispatch": {"claim_ahead": -1}}, "dispatch.claim_ahead: must be at least 0"),
     ({"admin": {"tokens": ["short"]}}, "admin.tokens[0]: must be at least 16 characters"),
     ({"database": {"url": "mysql://x"}}, "database.url: only sqlite:/// and postgresql://"),
     ({"server": {"port": "80"}}, "server.port: must be a whole number"),
