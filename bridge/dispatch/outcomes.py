@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle
@@ -138,16 +138,19 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
 
 def record_unsent(session: Session, claim: Claim, *, now: datetime) -> str:
     """A claimed row whose request was never sent goes back to the queue, due now, as if it
-    had not been claimed: no attempt counted or recorded, nothing for review."""
-    table = OrderSync.__table__
-    fresh = table.c.attempts == 0
-    session.connection().execute(
-        update(table)
-        .where(table.c.id == claim.sync_id, table.c.lease_owner == claim.lease_owner,
-               table.c.state == SyncState.SENDING.value)
-        .values(state=case((fresh, SyncState.PENDING.value), else_=SyncState.RETRYING.value),
-                first_attempt_at=case((fresh, None), else_=table.c.first_attempt_at),
-                next_attempt_at=now, lease_owner=None, lease_until=None, updated_at=now))
+    had not been claimed: no attempt counted or recorded, nothing for review. An order
+    deleted in the shop meanwhile (the intake leaves a row being sent to its dispatcher) is
+    skipped instead, as the intake would have done."""
+    row = session.get(OrderSync, claim.sync_id, with_for_update=True, populate_existing=True)
+    if row is None or row.lease_owner != claim.lease_owner or row.state != SyncState.SENDING:
+        return "unsent"
+    if row.deleted_in_shop:
+        lifecycle.to_skipped(row, "order deleted (trashed) in the shop before it was invoiced")
+    elif row.attempts:
+        lifecycle.to_retrying(row, now, row.last_error or "")
+    else:
+        lifecycle.to_pending(row, now, fresh=True)
+    row.updated_at = now
     return "unsent"
 
 

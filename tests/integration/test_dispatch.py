@@ -554,6 +554,26 @@ def test_a_claim_whose_lease_cannot_cover_a_request_is_not_sent(
     assert row(db).state == "synced" and memory_upstream.calls == 1
 
 
+def test_an_unsent_row_deleted_in_the_shop_meanwhile_is_skipped(
+        order_in: Any, worker: Worker, db: Database, clock: FakeClock, tmp_path: Path,
+        settings: Settings, memory_registry: UpstreamRegistry,
+        memory_upstream: InMemoryUpstream) -> None:
+    order_in()
+    [claim] = claim_due(db, shops=[SHOP], worker_id="w1", limit=1, lease_seconds=60,
+                        now=clock.now())
+    # trashed while the row waited: the intake leaves a row being sent to its dispatcher
+    DeliveryStore(db, Spool(tmp_path / "spool")).store(IncomingDelivery(
+        shop=SHOP, topic="order.deleted", body=php_json_encode({"id": 1187})))
+    DeliveryProcessor(db, settings, memory_registry, clock).process_pending()
+    assert row(db).state == "sending" and row(db).deleted_in_shop
+    clock.advance(59)  # too little lease left to start
+    assert worker.dispatch(claim) == "unsent"
+    sync = row(db)
+    assert sync.state == "skipped" and "deleted" in sync.last_error
+    worker.drain()
+    assert memory_upstream.calls == 0
+
+
 def test_stopping_puts_queued_claims_back_unsent(make_settings: Any, db: Database,
                                                  order_in: Any) -> None:
     settings = make_settings({"dispatch": {"concurrency": 1, "shutdown_grace": "200ms",
