@@ -1,14 +1,17 @@
 """What an upstream answer does to a sync row (and to its shop).
 
 - created / already exists: ``synced`` (attempt counted);
-- 401/403/404 (the shop's account or endpoint): ``retrying`` and the shop is paused (not
-  counted: every order of the shop would fail the same way);
+- 401/403/404 (the shop's account or endpoint): the shop is paused; the row ``retrying``
+  (not counted: every order of the shop would fail the same way);
 - 429: ``retrying`` no sooner than Retry-After (not counted; only max_age ends it);
-- ambiguous (the invoice may exist) and the upstream is not known to dedupe repeats:
-  ``review``;
+- ambiguous (the invoice may exist: a lost answer, or an answer that is not the upstream's
+  own error body, whatever its status) and the upstream is not known to dedupe repeats:
+  ``review`` -- this comes before the two rules above, whose family still acts (the shop
+  pauses, the account's rate limit holds);
 - other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
   or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
-- permanent rejections (other 4xx): ``failed`` with the upstream's message.
+- permanent rejections (other 4xx): ``failed`` with the upstream's message (``review`` if
+  the outcome of this or an earlier attempt is unknown).
 
 docs/guarantees.md explains the same in plain words.
 """
@@ -42,8 +45,10 @@ log = logging.getLogger(__name__)
 
 #: the states a late answer (after the lease was lost) may still settle
 SETTLEABLE_LATE = (SyncState.REVIEW, SyncState.RETRYING, SyncState.PENDING, SyncState.FAILED)
-#: attempt outcomes after which the invoice may exist upstream
-UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous")
+#: attempt outcomes after which the invoice may exist upstream (at most 16 characters,
+#: like every outcome: the column's width)
+UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous", "paused_unknown",
+                    "throttle_unknown")
 
 
 @dataclass(frozen=True)
@@ -185,30 +190,35 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
 
     error = result.error
     assert error is not None
-    if isinstance(error, UpstreamAccountError):
+    if isinstance(error, UpstreamAccountError):  # whatever becomes of this row
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
             log.error("shop dispatch paused", extra={"shop": row.shop, "reason": reason})
-        lifecycle.to_retrying(row, now, f"shop paused: {error}")
-        return "paused"
-    if isinstance(error, UpstreamRateLimited):
-        return _retry_or_give_up(session, row, policy, now, str(error),
-                                 retry_after=error.retry_after, count=False)
-    row.attempts += 1
     if error.ambiguous and not upstream.dedupes_repeats:
+        row.attempts += 1
         lifecycle.to_review(row, (
             f"outcome unknown: {error}. The invoice may or may not exist in {upstream.kind}; "
             "sending again could create a second one. Check there, then acknowledge "
             "(it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
         return "ambiguous"
+    # From here on, an ambiguous answer is one the upstream dedupes if sent again; its
+    # outcome is still marked unknown, so that giving up later is not called "failed".
+    if isinstance(error, UpstreamAccountError):
+        lifecycle.to_retrying(row, now, f"shop paused: {error}")
+        return "paused_unknown" if error.ambiguous else "paused"
+    if isinstance(error, UpstreamRateLimited):
+        outcome = _retry_or_give_up(session, row, policy, now, str(error),
+                                    retry_after=error.retry_after, count=False,
+                                    unknown_now=error.ambiguous)
+        return "throttle_unknown" if outcome == "throttled" and error.ambiguous else outcome
+    row.attempts += 1
     if error.retryable:
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
                                     unknown_now=error.ambiguous)
-        # Mark retries whose first try may have created the invoice: giving up later must
-        # not call such a row "failed" (docs/guarantees.md).
         return "retry_unknown" if outcome == "retry" and error.ambiguous else outcome
-    _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}")
+    _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}",
+                         unknown_now=error.ambiguous)
     return "rejected"
 
 
