@@ -154,7 +154,8 @@ def _schemas() -> dict[str, Schema]:
                 "unknown, row in review) | rejected | gave_up | interrupted (worker stopped "
                 "mid-send) | late_created | late (an answer after the lease was lost) | "
                 "throttle_unknown, paused_unknown (throttled, paused, from an answer that was "
-                "not the upstream's own: the invoice may exist)")},
+                "not the upstream's own: the invoice may exist) | withdrawn (failed while the "
+                "order was deleted or left invoice_statuses: row skipped, or in review)")},
             "http_status": _nullable("integer"),
             "error": _nullable("string"),
             "invoice_id": _nullable("string"),
