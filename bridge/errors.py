@@ -1,10 +1,11 @@
 """The small, typed exception hierarchy of invoice-bridge.
 
 Every exception's default message is its docstring, so ``raise UnknownShop()`` still says
-something useful. Upstream failures are classified at the boundary (see
-``bridge.upstreams.http``) into families the dispatcher acts on: *transient* ones are
-retried, *permanent* ones stop, and any of them may be *ambiguous* -- the upstream may
-already have acted on the request (a read timeout, a dropped connection).
+something useful. Upstream failures are classified at the boundary (transport failures in
+``bridge.upstreams.http``, answers in ``bridge.upstreams.failures``) into families the
+dispatcher acts on: *transient* ones are retried, *permanent* ones stop, and any of them may
+be *ambiguous* -- the upstream may already have acted on the request (a read timeout, a
+dropped connection, an answer that is not the upstream's own error body).
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ class UpstreamRateLimited(TransientUpstreamError):
     """The invoicing service asked us to slow down (429)."""
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None,
-                 http_status: int | None = 429) -> None:
-        super().__init__(message, http_status=http_status)
+                 http_status: int | None = 429, ambiguous: bool = False) -> None:
+        super().__init__(message, http_status=http_status, ambiguous=ambiguous)
         #: seconds the upstream asked us to wait, if it said.
         self.retry_after = retry_after
 

@@ -152,7 +152,10 @@ def _schemas() -> dict[str, Schema]:
                 "(retrying, but the first try may have created the invoice) | throttled "
                 "(429) | paused (401/403/404: the shop was paused) | ambiguous (outcome "
                 "unknown, row in review) | rejected | gave_up | interrupted (worker stopped "
-                "mid-send) | late_created | late (an answer after the lease was lost)")},
+                "mid-send) | late_created | late (an answer after the lease was lost) | "
+                "throttle_unknown, paused_unknown (throttled, paused, from an answer that was "
+                "not the upstream's own: the invoice may exist) | withdrawn (failed while the "
+                "order was deleted or left invoice_statuses: row skipped, or in review)")},
             "http_status": _nullable("integer"),
             "error": _nullable("string"),
             "invoice_id": _nullable("string"),

@@ -1,14 +1,21 @@
 """What an upstream answer does to a sync row (and to its shop).
 
 - created / already exists: ``synced`` (attempt counted);
-- 401/403/404 (the shop's account or endpoint): ``retrying`` and the shop is paused (not
-  counted: every order of the shop would fail the same way);
+- a failure for an order deleted in the shop, or whose status left ``invoice_statuses``,
+  while it was being sent: never retried -- ``skipped`` if nothing can exist upstream,
+  ``review`` if this or an earlier attempt's outcome is unknown (outcome ``withdrawn``,
+  or ``ambiguous`` when this answer's outcome is unknown);
+- 401/403/404 (the shop's account or endpoint): the shop is paused; the row ``retrying``
+  (not counted: every order of the shop would fail the same way);
 - 429: ``retrying`` no sooner than Retry-After (not counted; only max_age ends it);
-- ambiguous (the invoice may exist) and the upstream is not known to dedupe repeats:
-  ``review``;
+- ambiguous (the invoice may exist: a lost answer, or an answer that is not the upstream's
+  own error body, whatever its status) and the upstream is not known to dedupe repeats:
+  ``review`` -- this comes before the two rules above, whose family still acts (the shop
+  pauses, the account's rate limit holds);
 - other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
   or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
-- permanent rejections (other 4xx): ``failed`` with the upstream's message.
+- permanent rejections (other 4xx): ``failed`` with the upstream's message (``review`` if
+  the outcome of this or an earlier attempt is unknown).
 
 docs/guarantees.md explains the same in plain words.
 """
@@ -42,8 +49,10 @@ log = logging.getLogger(__name__)
 
 #: the states a late answer (after the lease was lost) may still settle
 SETTLEABLE_LATE = (SyncState.REVIEW, SyncState.RETRYING, SyncState.PENDING, SyncState.FAILED)
-#: attempt outcomes after which the invoice may exist upstream
-UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous")
+#: attempt outcomes after which the invoice may exist upstream (at most 16 characters,
+#: like every outcome: the column's width)
+UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous", "paused_unknown",
+                    "throttle_unknown")
 
 
 @dataclass(frozen=True)
@@ -136,16 +145,19 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
     return recorded
 
 
-def record_unsent(session: Session, claim: Claim, *, now: datetime) -> str:
+def record_unsent(session: Session, claim: Claim, *, shop: ShopSettings | None,
+                  now: datetime) -> str:
     """A claimed row whose request was never sent goes back to the queue, due now, as if it
     had not been claimed: no attempt counted or recorded, nothing for review. An order
-    deleted in the shop meanwhile (the intake leaves a row being sent to its dispatcher) is
-    skipped instead, as the intake would have done."""
+    deleted in the shop meanwhile, or whose status left ``invoice_statuses`` (the intake
+    leaves a row being sent to its dispatcher), is skipped instead, as the intake would have
+    done -- or stops in review if an earlier attempt may have created its invoice."""
     row = session.get(OrderSync, claim.sync_id, with_for_update=True, populate_existing=True)
     if row is None or row.lease_owner != claim.lease_owner or row.state != SyncState.SENDING:
         return "unsent"
-    if row.deleted_in_shop:
-        lifecycle.to_skipped(row, "order deleted (trashed) in the shop before it was invoiced")
+    withdrawn = no_longer_invoiced(row, shop)
+    if withdrawn is not None:
+        _withdraw(session, row, withdrawn, error=None)
     elif row.attempts:
         lifecycle.to_retrying(row, now, row.last_error or "")
     else:
@@ -185,31 +197,98 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
 
     error = result.error
     assert error is not None
-    if isinstance(error, UpstreamAccountError):
+    if isinstance(error, UpstreamAccountError):  # whatever becomes of this row
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
             log.error("shop dispatch paused", extra={"shop": row.shop, "reason": reason})
-        lifecycle.to_retrying(row, now, f"shop paused: {error}")
-        return "paused"
-    if isinstance(error, UpstreamRateLimited):
-        return _retry_or_give_up(session, row, policy, now, str(error),
-                                 retry_after=error.retry_after, count=False)
-    row.attempts += 1
+    withdrawn = no_longer_invoiced(row, shop)
+    if withdrawn is not None:  # decided now, not at a retry that should never be sent
+        row.attempts += 1
+        return _withdraw(session, row, withdrawn, error=error)
     if error.ambiguous and not upstream.dedupes_repeats:
+        row.attempts += 1
         lifecycle.to_review(row, (
             f"outcome unknown: {error}. The invoice may or may not exist in {upstream.kind}; "
             "sending again could create a second one. Check there, then acknowledge "
             "(it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
         return "ambiguous"
+    # From here on, an ambiguous answer is one the upstream dedupes if sent again; its
+    # outcome is still marked unknown, so that giving up later is not called "failed".
+    if isinstance(error, UpstreamAccountError):
+        lifecycle.to_retrying(row, now, f"shop paused: {error}")
+        return "paused_unknown" if error.ambiguous else "paused"
+    if isinstance(error, UpstreamRateLimited):
+        outcome = _retry_or_give_up(session, row, policy, now, str(error),
+                                    retry_after=error.retry_after, count=False,
+                                    unknown_now=error.ambiguous)
+        return "throttle_unknown" if outcome == "throttled" and error.ambiguous else outcome
+    row.attempts += 1
     if error.retryable:
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
                                     unknown_now=error.ambiguous)
-        # Mark retries whose first try may have created the invoice: giving up later must
-        # not call such a row "failed" (docs/guarantees.md).
         return "retry_unknown" if outcome == "retry" and error.ambiguous else outcome
-    _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}")
+    _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}",
+                         unknown_now=error.ambiguous)
     return "rejected"
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Why an order is no longer to be invoiced, found while its row was being sent."""
+
+    #: what happened, for a review reason ("the order was deleted (trashed) in the shop")
+    change: str
+    #: the reason a skipped row shows: the intake's own words for the same decision
+    skip_reason: str
+    #: the order's status left invoice_statuses (the intake then forgets the payload too)
+    status_left: bool
+
+
+def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn | None:
+    """Whether the order was deleted in the shop, or its latest status is no longer one the
+    shop invoices, since its row was claimed (the intake leaves a row being sent to its
+    dispatcher, which decides here instead of sending it again later)."""
+    if row.deleted_in_shop:
+        return Withdrawn("the order was deleted (trashed) in the shop",
+                         "order deleted (trashed) in the shop before it was invoiced",
+                         status_left=False)
+    if shop is not None and row.order_status is not None \
+            and row.order_status not in shop.invoice_statuses:
+        statuses = ", ".join(shop.invoice_statuses)
+        return Withdrawn(
+            f"the order's status changed to {row.order_status!r}, which does not create an "
+            "invoice",
+            f"status {row.order_status!r} does not create an invoice "
+            f"(invoice_statuses: {statuses})",
+            status_left=True)
+    return None
+
+
+def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
+              error: UpstreamError | None, interrupted: str | None = None) -> str:
+    """Stop a row whose order is no longer to be invoiced instead of sending it again:
+    ``skipped`` when nothing can exist upstream, else ``review`` (the invoice may exist and
+    would have to be cancelled there; a person checks). Returns the attempt outcome."""
+    unknown_now = interrupted is not None or (error is not None and error.ambiguous)
+    if unknown_now or _had_unknown_outcome(session, row):
+        which = "this attempt's" if unknown_now else "an earlier attempt's"
+        what = interrupted or (f"; last answer: {error}" if error is not None else "")
+        lifecycle.to_review(row, (
+            f"{withdrawn.change} while it was being sent, and {which} outcome is unknown"
+            f"{what}. The invoice may exist upstream: check there, then acknowledge (it "
+            "exists; cancel it there if need be) or skip the order (it does not)."))
+        add_event(session, row, "state", row.last_error or "")
+        return "ambiguous" if unknown_now else "withdrawn"
+    if withdrawn.status_left:  # as the intake does for a status that does not invoice
+        row.payload = None
+        row.content_hash = None
+    reason = withdrawn.skip_reason
+    if error is not None:
+        reason += f" (the last send failed and created nothing: {error})"
+    lifecycle.to_skipped(row, reason)
+    add_event(session, row, "state", reason)
+    return "withdrawn"
 
 
 def _retry_or_give_up(session: Session, row: OrderSync, policy: RetryPolicy, now: datetime,
@@ -262,14 +341,20 @@ def _late(session: Session, row: OrderSync, result: AttemptResult, *, shop: Shop
 
 
 def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream | None,
-                reason: str, now: datetime, worker_id: str) -> str:
+                shop: ShopSettings | None, reason: str, now: datetime, worker_id: str) -> str:
     """A dispatch ended without an answer (worker killed, or stopped past its grace period).
 
-    The request may have reached the upstream, so this is an ambiguous failure.
+    The request may have reached the upstream, so this is an ambiguous failure. An order
+    deleted or no longer invoiceable meanwhile is not sent again even when the upstream
+    dedupes repeats (a repeat would create the invoice if the first did not): review.
     """
     row.attempts += 1
     session.add(DispatchAttempt(sync_id=row.id, started_at=now, worker=worker_id,
                                 outcome="interrupted", error=reason, content_hash=row.content_hash))
+    withdrawn = no_longer_invoiced(row, shop)
+    if withdrawn is not None:
+        _withdraw(session, row, withdrawn, error=None, interrupted=f" (interrupted: {reason})")
+        return "review"
     if upstream is not None and upstream.dedupes_repeats:
         lifecycle.to_retrying(row, now, f"interrupted: {reason}")
         return "retry"

@@ -361,7 +361,8 @@ class Worker:
     def _record(self, session: Session, claim: Claim, result: outcomes.AttemptResult) -> str:
         now = self.clock.now()
         if result.unsent is not None:
-            return outcomes.record_unsent(session, claim, now=now)
+            return outcomes.record_unsent(session, claim, now=now,
+                                          shop=self.settings.shops.get(claim.shop))
         outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
                                           now=now)
         if outcome is not None:
@@ -403,7 +404,8 @@ class Worker:
                 upstream = (self.upstreams.for_shop(row.shop)
                             if row.shop in self.settings.shops else None)
                 outcomes.interrupted(
-                    session, row, upstream=upstream, now=now, worker_id=self.worker_id,
+                    session, row, upstream=upstream, shop=self.settings.shops.get(row.shop),
+                    now=now, worker_id=self.worker_id,
                     reason=f"lease {row.lease_owner} expired at {row.lease_until:%Y-%m-%d %H:%M:%S}"
                            " UTC (worker stopped mid-dispatch)")
         if rows:
@@ -445,8 +447,8 @@ class Worker:
                 if row is None or row.lease_owner != claim.lease_owner:
                     continue
                 outcomes.interrupted(
-                    session, row, upstream=self.upstreams.for_shop(claim.shop), now=now,
-                    worker_id=self.worker_id,
+                    session, row, upstream=self.upstreams.for_shop(claim.shop),
+                    shop=self.settings.shops.get(claim.shop), now=now, worker_id=self.worker_id,
                     reason="worker stopped before the upstream answered (shutdown grace over)")
 
     # --- heartbeat ---------------------------------------------------------------------

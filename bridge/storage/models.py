@@ -173,7 +173,8 @@ class DispatchAttempt(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
     worker: Mapped[str | None] = mapped_column(String(128))
     #: created | exists | retry | retry_unknown | throttled | paused | rejected | ambiguous |
-    #: gave_up | interrupted | late | late_created (see bridge/dispatch/outcomes.py)
+    #: gave_up | interrupted | late | late_created | throttle_unknown | paused_unknown |
+    #: withdrawn (see bridge/dispatch/outcomes.py)
     outcome: Mapped[str] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

@@ -2,7 +2,9 @@
 
 ``build_upstream(shop_settings)`` returns the adapter a shop is configured for. Adding a
 service (Fakturoid, FACTURAgem, facturare.md) means a new sub-package with an adapter, its
-simulator and its assumptions, and one line in ``_BUILDERS``.
+simulator and its assumptions, and one line in ``_BUILDERS``. Its adapter says what the
+service's own error body looks like and leaves the rest to ``failures.failure_from_answer``
+(which answers prove nothing was created).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ An adapter does two things: ``render`` an upstream-neutral ``InvoiceDraft`` into
 API wants (without credentials -- that body is stored on the sync row and shown to operators),
 and ``create_invoice`` from such a body. Failures are raised as the ``bridge.errors`` upstream
 families, already classified (transient or permanent, ambiguous or not), so the dispatcher
-never looks at HTTP details.
+never looks at HTTP details: every answer that is not a success goes through
+``bridge.upstreams.failures.failure_from_answer``, told whether the body was the service's
+own error answer -- nothing else proves that nothing was created.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ timeouts, and every transport failure mapped into the ``bridge.errors`` families
 The one question that matters for "never a duplicate invoice" is whether the upstream may
 have received the request. A refused connection or a connect timeout means it did not; a
 read timeout or a connection dropped mid-exchange means it may have (``ambiguous=True``).
+An answer that did come back is classified by ``bridge.upstreams.failures``: only the
+upstream's own error body proves it created nothing.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ What happens in one run:
 
 - the e-Cont.md simulator answers with faults at seeded probabilities: 500, 503, 429 with
   Retry-After, answers slower than the read timeout, connection resets, "create the invoice
-  then drop the connection", unreadable 200s, 422s; once, mid-run, a 401 (the shop pauses
-  until the run "fixes the credentials" and resumes it through the admin API);
+  then drop the connection", unreadable 200s, 422s, a gateway's HTML 502 page instead of
+  the answer, and a gateway's HTML 504 page after the invoice was created; once, mid-run, a
+  401 (the shop pauses until the run "fixes the credentials" and resumes it through the
+  admin API);
 - orders arrive from a WooCommerce-faithful sender, with the repeats and late stale
   snapshots real shops send;
 - PostgreSQL: two gunicorn web replicas and N ``invoice-bridge worker`` processes; SQLite:
@@ -68,6 +70,9 @@ FAULTS: list[tuple[str, float, dict[str, Any]]] = [
     ("500", 0.06, {}), ("503", 0.04, {}), ("429", 0.05, {"retry_after": 1}),
     ("slow", 0.03, {"delay": 2.5}), ("reset", 0.05, {}), ("drop_after_create", 0.05, {}),
     ("malformed", 0.03, {}), ("empty", 0.02, {}), ("422", 0.02, {}),
+    # a gateway's HTML page instead of e-Cont.md's answer: before it saw the request, and
+    # after it created the invoice (the case that must never be re-sent blindly)
+    ("gateway", 0.02, {"status": 502}), ("gateway_after_create", 0.03, {"status": 504}),
 ]
 FINAL = ("synced", "failed", "review", "invalid", "skipped")
 

@@ -35,6 +35,9 @@ def test_no_order_lost_and_none_invoiced_twice(request: pytest.FixtureRequest, t
     assert counts.orders_sent == orders
     assert counts.kills == 1 and counts.interrupted >= 1  # the kill -9 hit a dispatch
     assert sum(counts.faults.values()) > orders / 4  # the upstream really misbehaved
+    # a gateway's page after the invoice was created (first fires on put #39 with this seed):
+    # re-sent as "nothing created", it made second invoices in the "unknown" runs
+    assert counts.faults.get("gateway_after_create", 0) >= 1
     assert counts.duplicates == 0
     assert counts.lost == 0, counts.lost_orders
     assert counts.inconsistent == 0

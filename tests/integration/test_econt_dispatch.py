@@ -14,13 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config import EcontSettings, Settings
 from bridge.dispatch.worker import Worker
+from bridge.errors import UpstreamRejected
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
-from bridge.storage.models import OrderSync, ShopState
+from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
+from bridge.upstreams.econt.adapter import EcontUpstream
 from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
 from bridge.woocommerce.samples import sample_orders
 from bridge.woocommerce.sender import php_json_encode
@@ -161,6 +163,10 @@ AMBIGUOUS = [
     pytest.param("malformed", {}, True, id="malformed-200"),
     pytest.param("empty", {}, True, id="empty-200"),
     pytest.param("reset", {}, False, id="reset-before-processing"),
+    # a gateway's HTML page is not e-Cont.md's answer: it proves nothing either way
+    pytest.param("gateway_after_create", {}, True, id="gateway-502-after-create"),
+    pytest.param("gateway_after_create", {"status": 504}, True, id="gateway-504-after-create"),
+    pytest.param("gateway", {}, False, id="gateway-502-before-processing"),
 ]
 
 
@@ -204,3 +210,108 @@ def test_deduping_upstream_is_retried_to_exactly_one_invoice(env: Any,
         assert sync.invoice_id == invoice.hash
     else:  # reject: the upstream confirms the invoice exists but does not say which
         assert sync.invoice_id is None and "did not return its id" in sync.last_error
+
+
+def put_requests(simulator: RunningSimulator) -> int:
+    return int(simulator.state.stats()["put_requests"])
+
+
+def test_a_gateway_502_after_create_is_not_sent_again_when_repeats_may_duplicate(
+        env: Any, simulator: RunningSimulator, clock: FakeClock) -> None:
+    """The hardening issue's case: an HTML 502 from a gateway after e-Cont.md created the
+    invoice was read as "nothing created" and re-sent, making a second invoice."""
+    env.configure(repeated_order="unknown")
+    simulator.state.repeated_order = "create_new"
+    simulator.state.add_fault("gateway_after_create", times=1)
+    [order_id] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    sync = env.row(order_id)
+    assert sync.state == "review" and sync.last_http_status == 502
+    assert "not e-Cont.md's own error answer" in sync.last_error
+    clock.advance(86400)
+    env.worker.drain()
+    assert put_requests(simulator) == 1 and invoices_for(simulator, order_id) == 1
+
+
+@pytest.mark.parametrize("mode", ["reject", "return_existing"])
+def test_a_gateway_502_after_create_settles_without_a_second_invoice_when_repeats_are_safe(
+        env: Any, simulator: RunningSimulator, clock: FakeClock, mode: str) -> None:
+    env.configure(repeated_order=mode)
+    simulator.state.repeated_order = mode
+    simulator.state.add_fault("gateway_after_create", times=1)
+    [order_id] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    clock.advance(3600)
+    env.worker.drain()
+    assert env.row(order_id).state == "synced"
+    assert put_requests(simulator) == 2 and invoices_for(simulator, order_id) == 1
+    with env.db.read() as session:
+        outcomes = session.execute(select(DispatchAttempt.outcome).order_by(
+            DispatchAttempt.id)).scalars().all()
+    assert outcomes == ["retry_unknown", "exists"]
+
+
+def test_a_gateway_401_page_pauses_the_shop_and_the_row_waits_in_review(
+        env: Any, simulator: RunningSimulator) -> None:
+    env.configure(repeated_order="unknown")
+    simulator.state.add_fault("gateway", status=401, times=1)
+    [order_id] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    with env.db.read() as session:
+        shop = session.get(ShopState, SHOP)
+    assert shop is not None and shop.paused and "HTTP 401" in shop.paused_reason
+    sync = env.row(order_id)
+    assert sync.state == "review" and "the invoice may exist" in sync.last_error
+
+
+def test_a_gateway_401_page_with_a_deduping_upstream_pauses_and_retries_marked_unknown(
+        env: Any, simulator: RunningSimulator) -> None:
+    env.configure(repeated_order="return_existing")
+    simulator.state.repeated_order = "return_existing"
+    simulator.state.add_fault("gateway", status=401, times=1)
+    [order_id] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    sync = env.row(order_id)
+    assert (sync.state, sync.attempts) == ("retrying", 0)
+    with env.db.read() as session:
+        assert session.get(ShopState, SHOP).paused
+        [attempt] = session.execute(select(DispatchAttempt)).scalars().all()
+    assert attempt.outcome == "paused_unknown"
+
+
+@pytest.mark.parametrize(("mode", "state", "outcome"), [
+    ("unknown", "review", "ambiguous"),
+    ("return_existing", "retrying", "throttle_unknown"),
+])
+def test_a_gateway_429_page_still_throttles_but_its_outcome_is_unknown(
+        env: Any, simulator: RunningSimulator, clock: FakeClock, mode: str, state: str,
+        outcome: str) -> None:
+    env.configure(repeated_order=mode)
+    simulator.state.repeated_order = "create_new" if mode == "unknown" else mode
+    simulator.state.add_fault("gateway", status=429, retry_after=90, times=1)
+    [order_id] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    sync = env.row(order_id)
+    assert sync.state == state and sync.last_http_status == 429
+    with env.db.read() as session:
+        [attempt] = session.execute(select(DispatchAttempt)).scalars().all()
+    assert attempt.outcome == outcome
+    if state == "retrying":
+        assert sync.attempts == 0  # throttling is not counted
+        assert sync.next_attempt_at >= clock.now() + timedelta(seconds=90)
+
+
+def test_a_gateways_400_page_does_not_pass_the_credentials_check(
+        simulator: RunningSimulator) -> None:
+    """check-config reads e-Cont.md's own 400 to an empty put as "keys accepted"; a 400
+    page from something in front of it says nothing about the keys."""
+    upstream = EcontUpstream(EcontSettings(base_url=simulator.url, client_id=CLIENT_ID,
+                                           token=TOKEN))
+    try:
+        assert upstream.check_credentials().startswith("credentials accepted")
+        simulator.state.add_fault("gateway", status=400, times=1)
+        with pytest.raises(UpstreamRejected) as refused:
+            upstream.check_credentials()
+        assert refused.value.ambiguous and refused.value.http_status == 400
+    finally:
+        upstream.close()

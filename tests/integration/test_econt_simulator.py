@@ -619,6 +619,36 @@ def test_mangled_answer_faults_create_and_answer_200_without_json(sim: RunningSi
     assert sim.state.invoice_count(1) == 1
 
 
+@pytest.mark.parametrize(("kind", "created"), [("gateway", 0), ("gateway_after_create", 1)])
+@pytest.mark.parametrize("status", [None, 504])
+def test_gateway_faults_answer_an_html_page_not_the_envelope(sim: RunningSimulator, kind: str,
+                                                             created: int,
+                                                             status: int | None) -> None:
+    queue_fault(sim, kind=kind, **({"status": status} if status else {}))
+
+    response = put(sim, valid_body(1))
+
+    expected = status or 502
+    assert response.status_code == expected
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert f"<title>{expected} " in response.text
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        response.json()
+    assert sim.state.invoice_count(1) == created
+    assert control(sim, "GET", "/stats")["faults"] == {kind: 1}
+
+
+def test_a_gateway_page_may_carry_any_error_status(sim: RunningSimulator) -> None:
+    control(sim, "POST", "/faults", [{"kind": "gateway", "status": 401},
+                                     {"kind": "gateway", "status": 429, "retry_after": 3}])
+
+    unauthorized, throttled = put(sim, valid_body(1)), put(sim, valid_body(2))
+
+    assert unauthorized.status_code == 401 and "401 Unauthorized" in unauthorized.text
+    assert throttled.status_code == 429 and throttled.headers[RETRY_AFTER_HEADER] == "3"
+    assert invoices(sim) == []
+
+
 def test_times_n_applies_exactly_n_times(sim: RunningSimulator) -> None:
     queue_fault(sim, kind="503", times=3)
 
@@ -671,6 +701,9 @@ def test_clearing_faults_empties_the_queue(sim: RunningSimulator) -> None:
     {"kind": "500", "times": 0},
     {"kind": "500", "probability": 2},
     {"kind": "500", "colour": "red"},
+    {"kind": "500", "status": 502},
+    {"kind": "gateway", "status": 200},
+    {"kind": "gateway", "status": "502"},
     {"times": 1},
     [{"kind": "500"}, {"kind": "nope"}],
 ])

@@ -9,6 +9,10 @@ the shop's ``repeated_order`` setting says what to expect:
   and the upstream's answer (duplicate / existing invoice) settles the row;
 - ``unknown`` (default) or ``create_new``: a repeat could create a second invoice, so after an
   ambiguous failure the row stops in ``review`` for a person instead of being re-sent.
+
+A failure is only "nothing was created" when e-Cont.md itself says so with its FAIL envelope
+(``assumptions.is_error_envelope``); every other answer is ambiguous (``bridge.upstreams.
+failures``).
 """
 
 from __future__ import annotations
@@ -20,17 +24,10 @@ from typing import Any
 import requests
 
 from bridge.config import DispatchSettings, EcontSettings
-from bridge.errors import (
-    UpstreamAuthError,
-    UpstreamBadResponse,
-    UpstreamEndpointError,
-    UpstreamRateLimited,
-    UpstreamRejected,
-    UpstreamUnavailable,
-)
 from bridge.mapping.draft import InvoiceDraft
 from bridge.upstreams.base import InvoiceRef
 from bridge.upstreams.econt import assumptions as econt
+from bridge.upstreams.failures import failure_from_answer
 from bridge.upstreams.http import HttpClient, parse_retry_after
 
 
@@ -67,7 +64,9 @@ class EcontUpstream:
         """Probe the keys with a put that has no order (see assumptions.PROBE_ACCEPTED_STATUS):
         it cannot create an invoice. Raises the usual upstream errors."""
         response = self.http.post_json(self.url, self.request_body({}))
-        if response.status_code == econt.PROBE_ACCEPTED_STATUS:
+        # e-Cont.md's own validation failure, not a gateway's 400 page: the keys passed.
+        if (response.status_code == econt.PROBE_ACCEPTED_STATUS
+                and econt.is_error_envelope(_json_object(response))):
             return f"credentials accepted by {self.settings.base_url}"
         interpret_response(response)  # raises for 401/403/404/429/5xx/other 4xx
         return f"credentials accepted by {self.settings.base_url} (HTTP {response.status_code})"
@@ -77,46 +76,35 @@ class EcontUpstream:
 
 
 def interpret_response(response: requests.Response) -> InvoiceRef:
-    """Turn an e-Cont.md answer into an ``InvoiceRef`` or the right ``UpstreamError``."""
+    """Turn an e-Cont.md answer into an ``InvoiceRef`` or the right ``UpstreamError``.
+
+    Only e-Cont.md's FAIL envelope proves a failure created nothing; any other answer
+    that is not a success (a gateway's HTML page, an empty or unreadable body) is an
+    unknown outcome, whatever its status (``failure_from_answer``)."""
     status = response.status_code
-    envelope = _envelope(response)
-    data = envelope.get("data") if isinstance(envelope, dict) else None
+    body = _json_object(response)
+    data = body.get("data") if body is not None else None
     data = data if isinstance(data, dict) else {}
-    message = _message(data, response)
+    own_error = econt.is_error_envelope(body)
 
-    if 200 <= status < 300:
-        if envelope is None:
-            # The request got through but the answer is unreadable: the invoice may exist.
-            raise UpstreamBadResponse(f"HTTP {status} with an unreadable body: {message}",
-                                      http_status=status, ambiguous=True)
-        if envelope.get("status") == econt.STATUS_OK:
-            invoice = data.get("invoice") if isinstance(data.get("invoice"), dict) else {}
-            return InvoiceRef(
-                invoice_id=_text(invoice.get(econt.INVOICE_ID_FIELD)),
-                invoice_number=_text(invoice.get(econt.INVOICE_NUMBER_FIELD)),
-                existed=bool(invoice.get(econt.EXISTING_FLAG)),
-                http_status=status,
-            )
-        raise UpstreamRejected(f"HTTP {status} but status {envelope.get('status')!r}: {message}",
-                               http_status=status)
-    if status == econt.DUPLICATE_HTTP_STATUS and data.get("code") == econt.DUPLICATE_ORDER_CODE:
+    if 200 <= status < 300 and body is not None and body.get("status") == econt.STATUS_OK:
+        invoice = data.get("invoice") if isinstance(data.get("invoice"), dict) else {}
+        return InvoiceRef(
+            invoice_id=_text(invoice.get(econt.INVOICE_ID_FIELD)),
+            invoice_number=_text(invoice.get(econt.INVOICE_NUMBER_FIELD)),
+            existed=bool(invoice.get(econt.EXISTING_FLAG)),
+            http_status=status,
+        )
+    if (status == econt.DUPLICATE_HTTP_STATUS and own_error
+            and data.get("code") == econt.DUPLICATE_ORDER_CODE):
         return InvoiceRef(invoice_id=None, existed=True, http_status=status)
-    if status in (401, 403):
-        raise UpstreamAuthError(f"HTTP {status}: {message}", http_status=status)
-    if status == 404:
-        raise UpstreamEndpointError(f"HTTP 404 (is base_url right?): {message}", http_status=status)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get(econt.RETRY_AFTER_HEADER))
-        raise UpstreamRateLimited(f"HTTP 429: {message}", retry_after=retry_after)
-    if status >= 500:
-        # The docs call 4xx/5xx "failed requests": we read a 5xx as "nothing was created".
-        raise UpstreamUnavailable(f"HTTP {status}: {message}", http_status=status)
-    if status in (408, 425):
-        raise UpstreamUnavailable(f"HTTP {status}: {message}", http_status=status)
-    raise UpstreamRejected(f"HTTP {status}: {message}", http_status=status)
+    retry_after = (parse_retry_after(response.headers.get(econt.RETRY_AFTER_HEADER))
+                   if status == 429 else None)
+    raise failure_from_answer(status, _message(data, response), own_error=own_error,
+                              upstream="e-Cont.md", retry_after=retry_after)
 
 
-def _envelope(response: requests.Response) -> dict[str, Any] | None:
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError):
@@ -130,7 +118,7 @@ def _message(data: Mapping[str, Any], response: requests.Response) -> str:
         return message[:500]
     if message is not None:
         return json.dumps(message, ensure_ascii=False)[:500]
-    text = response.text.strip().replace("\n", " ")
+    text = " ".join(response.text[:2000].split())  # an HTML page, bounded, on one line
     return (text[:200] or "(empty body)")
 
 

@@ -33,6 +33,25 @@ STATUS_FAIL = "FAIL"
 #: [DOC] HTTP statuses the docs list.
 DOCUMENTED_HTTP_STATUSES = (200, 201, 204, 400, 401, 403, 404, 429, 500)
 
+#: [DOC] The members every error answer's ``data`` carries (docs.e-cont.md/en/api-errors).
+ERROR_DATA_FIELDS = ("name", "message", "code", "status")
+
+
+def is_error_envelope(body: object) -> bool:
+    """[DOC] ``body`` (parsed JSON) is e-Cont.md's own error answer: ``{"status": "FAIL",
+    "data": {"name", "message", "code", "status"}}``. Only such an answer proves the service
+    refused the request; a gateway's page or any other body does not (bridge.upstreams.
+    failures)."""
+    if not isinstance(body, dict) or body.get("status") != STATUS_FAIL:
+        return False
+    data = body.get("data")
+    if not isinstance(data, dict) or not all(key in data for key in ERROR_DATA_FIELDS):
+        return False
+    return isinstance(data["name"], str) and all(
+        isinstance(data[key], int) and not isinstance(data[key], bool)
+        for key in ("code", "status"))
+
+
 # --- assumed ----------------------------------------------------------------------------
 
 #: [ASSUMPTION] Client ID and Token are 32 lowercase hex characters (md5), as the vendor's

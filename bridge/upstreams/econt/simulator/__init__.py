@@ -4,7 +4,7 @@
 Run it with ``run_simulator()`` (background thread, for tests), ``serve_forever()`` (what
 ``invoice-bridge sandbox econt`` calls) or ``python -m bridge.upstreams.econt.simulator``.
 
-What follows the vendor documentation (docs.e-cont.md, see /work/shared/research/econt.md):
+What follows the vendor documentation (docs.e-cont.md; docs/econt.md lists the pages):
 
 - ``POST {base}/facturare/v1/put/invoice`` with a JSON body (``Content-Type:
   application/json``) made of ``connect`` + ``order`` + ``items``;
@@ -52,15 +52,18 @@ vendor requests), ``POST reset``, ``POST accounts {client, token}``, ``GET|POST 
 Faults (queued rules; each put request takes at most one, the first firing rule in queue
 order; ``{"kind": k, "times": n}`` fires on the next n puts, ``{"kind": k, "probability":
 p, "seed": s}`` draws from its own ``random.Random(s)`` on every put, so the pattern
-depends only on the seed; ``delay`` pauses first, ``retry_after`` adds Retry-After):
+depends only on the seed; ``delay`` pauses first, ``retry_after`` adds Retry-After,
+``status`` sets a gateway page's status):
 
 - before processing, nothing created: "500", "502", "503" (that status, FAIL envelope),
   "429" (plus Retry-After, default 1 s), "401" (the 401 envelope), "422" (FAIL envelope),
-  "reset" (the request is read, then the TCP connection is reset: SO_LINGER 0 + close);
+  "reset" (the request is read, then the TCP connection is reset: SO_LINGER 0 + close),
+  "gateway" (a gateway's HTML error page, ``status`` 400-599, default 502 -- no envelope);
 - after processing normally (an invoice exists if the request was valid and not a
   rejected repeat): "slow" (answer held back ``delay`` s, default 3), "drop_after_create"
   (connection closed with FIN, no answer), "malformed" (200 with an HTML error page),
-  "empty" (200, JSON content type, no bytes).
+  "empty" (200, JSON content type, no bytes), "gateway_after_create" (the gateway's HTML
+  page as for "gateway": the service acted, then something in front of it failed).
 
 Fault answers carry ``X-Sandbox-Fault: <kind>`` (ours) so captured traffic is readable.
 

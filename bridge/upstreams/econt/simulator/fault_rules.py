@@ -8,11 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Faults answered instead of processing the request (nothing is created).
-BEFORE_FAULTS = ("500", "502", "503", "429", "401", "422", "reset")
+BEFORE_FAULTS = ("500", "502", "503", "429", "401", "422", "reset", "gateway")
 #: Faults applied after the request was processed normally (an invoice exists if the
 #: request was valid): the answer is late, missing or mangled.
-AFTER_FAULTS = ("slow", "drop_after_create", "malformed", "empty")
+AFTER_FAULTS = ("slow", "drop_after_create", "malformed", "empty", "gateway_after_create")
 FAULT_KINDS = BEFORE_FAULTS + AFTER_FAULTS
+#: A gateway or load balancer in front of the service answering with its own HTML page
+#: (not the service's envelope): before the service saw the request, or after it acted.
+GATEWAY_FAULTS = ("gateway", "gateway_after_create")
+#: The status of a gateway page unless the rule says otherwise ("status").
+DEFAULT_GATEWAY_STATUS = 502
 
 
 @dataclass
@@ -27,6 +32,8 @@ class FaultRule:
     seed: int | None = None
     retry_after: int | None = None
     delay: float | None = None
+    #: the HTTP status of a gateway page (gateway kinds only; 400-599, default 502)
+    status: int | None = None
     applied: int = 0
     _rng: random.Random = field(init=False, repr=False, compare=False)
 
@@ -42,6 +49,12 @@ class FaultRule:
             raise ValueError("retry_after must not be negative")
         if self.delay is not None and self.delay < 0:
             raise ValueError("delay must not be negative")
+        if self.status is not None and self.kind not in GATEWAY_FAULTS:
+            raise ValueError(f"status is only for the kinds {', '.join(GATEWAY_FAULTS)}")
+        if self.status is not None and not 400 <= self.status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if self.kind in GATEWAY_FAULTS and self.status is None:
+            self.status = DEFAULT_GATEWAY_STATUS
         if self.times is None and self.probability is None:
             self.times = 1
         self._rng = random.Random(self.seed)
@@ -51,7 +64,7 @@ class FaultRule:
         """Build a rule from the control API's JSON; raises ``ValueError`` with a reason."""
         if not isinstance(data, Mapping):
             raise ValueError("a fault rule must be a JSON object")
-        allowed = {"kind", "times", "probability", "seed", "retry_after", "delay"}
+        allowed = {"kind", "times", "probability", "seed", "retry_after", "delay", "status"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
@@ -64,6 +77,7 @@ class FaultRule:
             seed=_optional(data, "seed", _strict_int),
             retry_after=_optional(data, "retry_after", _strict_int),
             delay=_optional(data, "delay", _number),
+            status=_optional(data, "status", _strict_int),
         )
 
     def draws(self) -> bool:
@@ -85,6 +99,7 @@ class FaultRule:
             "seed": self.seed,
             "retry_after": self.retry_after,
             "delay": self.delay,
+            "status": self.status,
             "applied": self.applied,
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from flask import Response, g, request
@@ -23,7 +24,11 @@ from bridge.upstreams.econt.assumptions import (
     VALIDATION_HTTP_STATUS,
 )
 from bridge.upstreams.econt.simulator.connection import KILL_KEY
-from bridge.upstreams.econt.simulator.fault_rules import BEFORE_FAULTS, FaultRule
+from bridge.upstreams.econt.simulator.fault_rules import (
+    BEFORE_FAULTS,
+    DEFAULT_GATEWAY_STATUS,
+    FaultRule,
+)
 from bridge.upstreams.econt.simulator.responses import (
     JSON_CONTENT_TYPE,
     fail,
@@ -46,10 +51,19 @@ _FAULT_MESSAGES = {
     "429": "Rate limit exceeded.",
     "422": "Data validation failed.",
 }
-_MANGLED_PAGE = (
-    "<html><head><title>502 Bad Gateway</title></head><body>"
-    "<center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
-)
+
+
+def _gateway_page(status: int) -> str:
+    """The HTML error page a gateway (nginx's stock page) answers with, not the service."""
+    try:
+        title = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:  # a status Python does not name, e.g. Cloudflare's 520
+        title = f"{status} Error"
+    return (f"<html><head><title>{title}</title></head><body>"
+            f"<center><h1>{title}</h1></center><hr><center>nginx</center></body></html>\n")
+
+
+_MANGLED_PAGE = _gateway_page(502)
 
 
 def put_invoice(state: SimulatorState) -> Response:
@@ -172,6 +186,8 @@ def _answer_before(fault: FaultRule) -> Response:
         return Response(status=500)  # never sent: the connection is reset instead
     if fault.kind == "401":
         return unauthorized(headers)
+    if fault.kind == "gateway":
+        return _gateway_answer(fault, headers)
     retry_after = fault.retry_after
     if fault.kind == "429" and retry_after is None:
         retry_after = DEFAULT_RETRY_AFTER
@@ -190,9 +206,20 @@ def _answer_after(state: SimulatorState, fault: FaultRule, answer: Response) -> 
         request.environ[KILL_KEY] = "drop"
         return answer  # never sent: the connection is closed instead
     headers = {_FAULT_HEADER: fault.kind}
+    if fault.kind == "gateway_after_create":
+        return _gateway_answer(fault, headers)
     if fault.kind == "malformed":
         return Response(_MANGLED_PAGE, status=SUCCESS_HTTP_STATUS, headers=headers,
                         content_type="text/html; charset=UTF-8")
     # "empty": a JSON content type over no bytes at all
     return Response(b"", status=SUCCESS_HTTP_STATUS, headers=headers,
                     content_type=JSON_CONTENT_TYPE)
+
+
+def _gateway_answer(fault: FaultRule, headers: dict[str, str]) -> Response:
+    """A gateway's own HTML page in place of the service's answer (no FAIL envelope)."""
+    status = fault.status or DEFAULT_GATEWAY_STATUS
+    if fault.retry_after is not None:
+        headers[RETRY_AFTER_HEADER] = str(fault.retry_after)
+    return Response(_gateway_page(status), status=status, headers=headers,
+                    content_type="text/html")

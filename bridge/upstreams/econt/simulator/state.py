@@ -185,9 +185,10 @@ class SimulatorState:
         seed: int | None = None,
         retry_after: int | None = None,
         delay: float | None = None,
+        status: int | None = None,
     ) -> FaultRule:
         rule = FaultRule(kind, times=times, probability=probability, seed=seed,
-                         retry_after=retry_after, delay=delay)
+                         retry_after=retry_after, delay=delay, status=status)
         self.add_fault_rules([rule])
         return rule
 
