@@ -20,7 +20,7 @@ from bridge.mapping.build import map_order
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
 from bridge.upstreams import UpstreamRegistry
-from bridge.woocommerce.samples import build_order
+from sandbox.woocommerce.samples import build_order
 
 SHOP = "shop"
 BATCH = 5000

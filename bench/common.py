@@ -186,7 +186,7 @@ def workdir(prefix: str) -> Path:
 def write_config(directory: Path, *, db_url: str, upstream: str = "http://127.0.0.1:9",
                  secret: str = "bench_secret", extra: str = "", shop_extra: str = "",
                  rate_limit: float = 0) -> Path:
-    from bridge.upstreams.econt.simulator import DEMO_CLIENT_ID, DEMO_TOKEN
+    from sandbox.econt import DEMO_CLIENT_ID, DEMO_TOKEN
 
     config = directory / "config.toml"
     config.write_text(f"""

@@ -46,7 +46,7 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
 from bridge.upstreams.econt.assumptions import PUT_INVOICE_PATH
-from bridge.upstreams.econt.simulator import DEMO_CLIENT_ID, DEMO_TOKEN
+from sandbox.econt import DEMO_CLIENT_ID, DEMO_TOKEN
 
 
 @dataclass

@@ -39,8 +39,8 @@ from bench.common import (
     workdir,
     write_config,
 )
-from bridge.woocommerce.samples import sample_orders
-from bridge.woocommerce.sender import WooCommerceWebhook
+from sandbox.woocommerce.samples import sample_orders
+from sandbox.woocommerce.sender import WooCommerceWebhook
 
 PATH = "/webhooks/woocommerce/shop"
 SECRET = "bench_secret"

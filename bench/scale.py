@@ -44,7 +44,7 @@ from bridge.dispatch.claims import claim_due
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
-from bridge.woocommerce.samples import build_order
+from sandbox.woocommerce.samples import build_order
 
 DUE = 1000
 

@@ -26,8 +26,8 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.mapping.woocommerce import read_snapshot_header
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync
+from bridge.woocommerce.php_json import php_json_encode
 from bridge.woocommerce.rest import OrdersPage, WooRestClient
-from bridge.woocommerce.sender import php_json_encode
 
 log = logging.getLogger(__name__)
 

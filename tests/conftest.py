@@ -27,8 +27,8 @@ from bridge.config import Settings, normalise_database_url, parse_settings
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.memory import InMemoryUpstream
 from bridge.web import create_app
+from sandbox.memory import InMemoryUpstream
 
 WEBHOOK_SECRET = "wc_test_secret"
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"

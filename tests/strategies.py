@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bridge.woocommerce.samples import Billing, Fee, Item, Shipping, build_order
+from sandbox.woocommerce.samples import Billing, Fee, Item, Shipping, build_order
 
 CURRENCIES = {
     0: ("MDL", "JPY", "KRW", "VND"),  # MDL: a shop configured with 0 decimals

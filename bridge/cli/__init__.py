@@ -1,7 +1,8 @@
 """The ``invoice-bridge`` command: the group and what every subcommand shares.
 
-Subcommands live in ``serve`` (run, worker, migrate, demo, sandbox) and ``operate`` (status,
-resync, skip, pause/resume, backfill, check-config).
+Subcommands live in ``serve`` (run, worker, migrate) and ``operate`` (status, resync, skip,
+pause/resume, backfill, check-config). Other packages add commands through the
+``invoice_bridge.commands`` entry point group: the sandbox adds ``demo`` and ``sandbox``.
 
 Exit codes scripts can rely on: 0 success; 1 the command ran but its job failed or found a
 problem (a resync refused, a check failed, ``status --check`` found rows needing attention);
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import NoReturn
 
 import click
@@ -22,6 +24,8 @@ from bridge.logs import configure_logging
 from bridge.storage.database import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+#: entry point group of commands that other packages add to ``invoice-bridge``
+PLUGIN_COMMANDS = "invoice_bridge.commands"
 
 
 
@@ -85,5 +89,15 @@ def main() -> None:
     cli(prog_name="invoice-bridge")
 
 
+def _add_plugin_commands() -> None:
+    """Commands other installed packages offer (``invoice_bridge.commands`` entry points)."""
+    for entry in entry_points(group=PLUGIN_COMMANDS):
+        command = entry.load()
+        if isinstance(command, click.Command):
+            cli.add_command(command, entry.name)
+
+
 # Importing the modules registers their subcommands on ``cli`` (they import it from here).
 from bridge.cli import operate, serve  # noqa: E402, F401
+
+_add_plugin_commands()

@@ -4,7 +4,7 @@ Only the parts the invoice needs are read; everything else -- and any field a ne
 WooCommerce or a plugin adds -- is ignored (``unknown = EXCLUDE``), because the payload grows
 with every release and an unknown field must never turn an order away.
 
-What the payload looks like (research notes, woocommerce.md section 4):
+What the payload looks like (docs/woocommerce.md section 4):
 
 - order and line amounts are strings formatted to the shop's decimals (``"8377.20"``, or
   ``"17000000"`` in a 0-decimal shop); they are read as ``Decimal``, never float;

@@ -1,2 +1,2 @@
-"""The shop side: a WooCommerce-faithful webhook sender (for tests, the demo and benchmarks),
-sample orders, and (for backfill) the WooCommerce REST API client and its simulator."""
+"""The shop side, as the product needs it: the WooCommerce REST API client (``rest``, for
+backfill and reconciliation) and PHP-compatible JSON encoding (``php_json``)."""

@@ -2,7 +2,7 @@
 reconciliation that recover orders whose webhook never arrived.
 
 WooCommerce never retries a failed webhook delivery and disables a webhook after repeated
-failures (/work/shared/research/woocommerce.md 1.5), so webhooks alone lose orders. This client
+failures (docs/woocommerce.md section 1.5), so webhooks alone lose orders. This client
 walks ``GET /wp-json/wc/v3/orders`` by modification date; the caller feeds what it finds into
 the same intake as the webhooks.
 

@@ -48,15 +48,15 @@ from sqlalchemy import select
 
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
-from bridge.upstreams.econt.simulator import (
+from sandbox.econt import (
     DEMO_CLIENT_ID,
     DEMO_TOKEN,
     RunningSimulator,
     SimulatorState,
     run_simulator,
 )
-from bridge.woocommerce.samples import DEFAULT_CREATED, build_order
-from bridge.woocommerce.sender import WooCommerceWebhook
+from sandbox.woocommerce.samples import DEFAULT_CREATED, build_order
+from sandbox.woocommerce.sender import WooCommerceWebhook
 
 BIN = Path(sys.executable).parent
 SECRET = "fault_suite_secret_0123"

@@ -17,14 +17,14 @@ import requests
 from click.testing import CliRunner
 
 from bridge.cli import cli
-from bridge.upstreams.econt.simulator import (
+from sandbox.econt import (
     DEMO_CLIENT_ID,
     DEMO_TOKEN,
     RunningSimulator,
     run_simulator,
 )
-from bridge.woocommerce.samples import sample_orders
-from bridge.woocommerce.sender import WooCommerceWebhook
+from sandbox.woocommerce.samples import sample_orders
+from sandbox.woocommerce.sender import WooCommerceWebhook
 
 BIN = str(Path(sys.executable).parent / "invoice-bridge")
 SECRET = "acceptance_secret_42"

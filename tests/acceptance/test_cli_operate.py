@@ -16,13 +16,13 @@ from bridge.cli import cli
 from bridge.config import load_settings
 from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
-from bridge.upstreams.econt.simulator import (
+from sandbox.econt import (
     DEMO_CLIENT_ID,
     DEMO_TOKEN,
     RunningSimulator,
     run_simulator,
 )
-from bridge.woocommerce.rest_simulator import (
+from sandbox.woocommerce.rest_simulator import (
     DEMO_CONSUMER_KEY,
     DEMO_CONSUMER_SECRET,
     RestSimulatorState,

@@ -20,9 +20,9 @@ from bridge.embedded import EmbeddedService
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery
-from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import WooCommerceWebhook
+from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
+from sandbox.woocommerce.samples import build_order
+from sandbox.woocommerce.sender import WooCommerceWebhook
 from tests.conftest import CLIENT_ID, SHOP, TOKEN, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.postgres

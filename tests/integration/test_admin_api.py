@@ -15,9 +15,9 @@ from bridge.intake.process import DeliveryProcessor
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, SyncEvent
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.memory import InMemoryUpstream
-from bridge.woocommerce.samples import Billing, build_order
-from bridge.woocommerce.sender import WooCommerceWebhook, send_with_test_client
+from sandbox.memory import InMemoryUpstream
+from sandbox.woocommerce.samples import Billing, build_order
+from sandbox.woocommerce.sender import WooCommerceWebhook, send_with_test_client
 from tests.conftest import ADMIN_TOKEN, SHOP, WEBHOOK_SECRET, admin_headers
 
 PATH = f"/webhooks/woocommerce/{SHOP}"

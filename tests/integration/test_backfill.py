@@ -23,16 +23,16 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery, OrderSync, ShopState
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.memory import InMemoryUpstream
-from bridge.woocommerce.rest_simulator import (
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.memory import InMemoryUpstream
+from sandbox.woocommerce.rest_simulator import (
     DEMO_CONSUMER_KEY,
     DEMO_CONSUMER_SECRET,
     RestSimulatorState,
     RunningRestSimulator,
     run_rest_simulator,
 )
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import php_json_encode
+from sandbox.woocommerce.samples import build_order
 from tests.conftest import SHOP
 
 START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

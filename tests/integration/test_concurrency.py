@@ -21,9 +21,9 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
+from sandbox.woocommerce.samples import build_order
 from tests.conftest import CLIENT_ID, SHOP, TOKEN
 
 

@@ -36,9 +36,9 @@ from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.storage.repository import set_shop_paused
 from bridge.upstreams import UpstreamRegistry
 from bridge.upstreams.base import InvoiceRef
-from bridge.upstreams.memory import InMemoryUpstream
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.memory import InMemoryUpstream
+from sandbox.woocommerce.samples import build_order
 from tests.conftest import PG_URL_ENV, SHOP
 
 T0 = datetime(2026, 3, 14, 16, 42, 7, tzinfo=UTC)

@@ -31,9 +31,9 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import DispatchAttempt, OrderSync
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.memory import InMemoryUpstream
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.memory import InMemoryUpstream
+from sandbox.woocommerce.samples import build_order
 from tests.conftest import SHOP
 
 T0 = datetime(2026, 3, 14, 16, 42, 7, tzinfo=UTC)

@@ -23,9 +23,9 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.upstreams.econt.adapter import EcontUpstream
-from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
-from bridge.woocommerce.samples import sample_orders
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
+from sandbox.woocommerce.samples import sample_orders
 from tests.conftest import CLIENT_ID, SHOP, TOKEN
 
 

@@ -30,7 +30,7 @@ from bridge.upstreams.econt.assumptions import (
     VALIDATION_HTTP_STATUS,
     is_valid_key,
 )
-from bridge.upstreams.econt.simulator import (
+from sandbox.econt import (
     DEMO_CLIENT_ID,
     DEMO_TOKEN,
     SANDBOX_PREFIX,
@@ -55,7 +55,7 @@ UNAUTHORIZED_ENVELOPE = {
 
 
 def valid_body(order_id: int = 1207) -> dict[str, Any]:
-    """A body shaped like the documented example (research econt.md section 3.1)."""
+    """A body shaped like the documented example (docs/econt.md, "Put invoice")."""
     return {
         "connect": {"client": DEMO_CLIENT_ID, "token": DEMO_TOKEN, "language": "ro-RO"},
         "order": {

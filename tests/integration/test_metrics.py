@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.storage.database import Database
 from bridge.storage.repository import set_shop_paused
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import WooCommerceWebhook, send_with_test_client
+from sandbox.woocommerce.samples import build_order
+from sandbox.woocommerce.sender import WooCommerceWebhook, send_with_test_client
 from tests.conftest import SHOP, WEBHOOK_SECRET
 
 

@@ -18,9 +18,9 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync, SyncEvent
 from bridge.upstreams import UpstreamRegistry
-from bridge.upstreams.memory import InMemoryUpstream
-from bridge.woocommerce.samples import Billing, build_order
-from bridge.woocommerce.sender import (
+from sandbox.memory import InMemoryUpstream
+from sandbox.woocommerce.samples import Billing, build_order
+from sandbox.woocommerce.sender import (
     action_payload,
     deleted_payload,
     error_payload,

@@ -14,7 +14,7 @@ from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery
-from bridge.woocommerce.sender import WooCommerceWebhook, error_payload, send_with_test_client
+from sandbox.woocommerce.sender import WooCommerceWebhook, error_payload, send_with_test_client
 from tests.conftest import SHOP, WEBHOOK_SECRET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -1,7 +1,7 @@
 """The WooCommerce REST client (backfill) against the REST simulator, over real HTTP on
 127.0.0.1.
 
-Reference: /work/shared/research/woocommerce.md section 5; the behaviours the simulator
+Reference: docs/woocommerce.md section 5; the behaviours the simulator
 imitates are listed (with their WooCommerce / WordPress sources) in its module docstring.
 """
 
@@ -27,14 +27,14 @@ from bridge.woocommerce.rest import (
     WooRestTransientError,
     oauth_sign,
 )
-from bridge.woocommerce.rest_simulator import (
+from sandbox.woocommerce.rest_simulator import (
     DEMO_CONSUMER_KEY,
     DEMO_CONSUMER_SECRET,
     RestSimulatorState,
     RunningRestSimulator,
     run_rest_simulator,
 )
-from bridge.woocommerce.samples import build_order
+from sandbox.woocommerce.samples import build_order
 
 KEY, SECRET = DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET
 WRONG_SECRET = "cs_0000000000000000000000000000000000000bad"

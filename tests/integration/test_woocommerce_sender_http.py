@@ -2,7 +2,7 @@
 
 The server reads requests straight off the socket, so the tests see the exact request line,
 header order and body bytes, and answers with whatever status a test queues.
-Reference: /work/shared/research/woocommerce.md sections 1.2, 1.5, 2, 7.2.
+Reference: docs/woocommerce.md sections 1.2, 1.5, 2, 7.2.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bridge.woocommerce.sender import (
+from sandbox.woocommerce.sender import (
     WooCommerceWebhook,
     action_payload,
     deleted_payload,

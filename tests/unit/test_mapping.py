@@ -18,7 +18,7 @@ from bridge.mapping import fiscal, money
 from bridge.mapping.build import map_order
 from bridge.mapping.woocommerce import read_snapshot_header
 from bridge.upstreams.econt.schema import render_invoice
-from bridge.woocommerce.samples import Billing, Fee, Item, Shipping, build_order, sample_orders
+from sandbox.woocommerce.samples import Billing, Fee, Item, Shipping, build_order, sample_orders
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHOP = ShopSettings(

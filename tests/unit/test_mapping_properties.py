@@ -17,7 +17,7 @@ from bridge.errors import MappingError
 from bridge.mapping.build import map_order
 from bridge.mapping.woocommerce import read_snapshot_header
 from bridge.upstreams.econt.schema import render_invoice
-from bridge.woocommerce.samples import build_order
+from sandbox.woocommerce.samples import build_order
 from tests.strategies import order_params, orders
 
 SHOP = ShopSettings(

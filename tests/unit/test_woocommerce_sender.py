@@ -1,6 +1,6 @@
 """Unit tests for the WooCommerce-faithful webhook sender (no sockets).
 
-Reference: /work/shared/research/woocommerce.md sections 1.2, 1.2.1, 1.3, 1.5, 2, 3, 7.2, 7.3.
+Reference: docs/woocommerce.md sections 1.2, 1.2.1, 1.3, 1.5, 2, 3, 7.2, 7.3.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Flask, request
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.woocommerce.sender import (
+from sandbox.woocommerce.sender import (
     DEFAULT_SALT,
     PreparedDelivery,
     WooCommerceWebhook,

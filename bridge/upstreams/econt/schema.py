@@ -1,6 +1,6 @@
 """Rendering an ``InvoiceDraft`` as the body of e-Cont.md ``put/invoice`` (without ``connect``).
 
-Shape (docs: Invoice Object, items; research econt.md section 3.1)::
+Shape (docs: Invoice Object, items; docs/econt.md)::
 
     {"order": {"id": 1203, "order_number": "1203", "amount": "8377.20", "currency": "MDL",
                "date_created": "2025-04-02 10:15:33", "status": "on-hold",

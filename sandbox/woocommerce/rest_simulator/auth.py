@@ -16,9 +16,9 @@ from urllib.parse import unquote, unquote_plus
 
 from flask import request
 
-from bridge.woocommerce.rest_simulator.php import rawurlencode
-from bridge.woocommerce.rest_simulator.responses import WpError, auth_error
-from bridge.woocommerce.rest_simulator.state import ApiKey, RestSimulatorState
+from sandbox.woocommerce.rest_simulator.php import rawurlencode
+from sandbox.woocommerce.rest_simulator.responses import WpError, auth_error
+from sandbox.woocommerce.rest_simulator.state import ApiKey, RestSimulatorState
 
 _OAUTH_PARAMS = ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature",
                  "oauth_signature_method")

@@ -10,15 +10,15 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from bridge.upstreams.econt.assumptions import PUT_INVOICE_PATH
-from bridge.upstreams.econt.simulator.connection import KILL_KEY, ConnectionKiller
-from bridge.upstreams.econt.simulator.control import (
+from sandbox.econt.connection import KILL_KEY, ConnectionKiller
+from sandbox.econt.control import (
     control_error,
     is_control_path,
     register_control_routes,
 )
-from bridge.upstreams.econt.simulator.put_invoice import put_invoice
-from bridge.upstreams.econt.simulator.responses import fail, invalid_route
-from bridge.upstreams.econt.simulator.state import SimulatorState
+from sandbox.econt.put_invoice import put_invoice
+from sandbox.econt.responses import fail, invalid_route
+from sandbox.econt.state import SimulatorState
 
 #: The package's name, the app's name since the simulator was a single module (it names
 #: ``app.logger``).

@@ -1,5 +1,5 @@
 """Serving the simulator: ``run_rest_simulator()`` on a background thread (tests) and
-``main()`` (``python -m bridge.woocommerce.rest_simulator``, a seeded shop in the
+``main()`` (``python -m sandbox.woocommerce.rest_simulator``, a seeded shop in the
 foreground)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from bridge.woocommerce.rest_simulator.app import create_rest_simulator_app
-from bridge.woocommerce.rest_simulator.state import (
+from sandbox.woocommerce.rest_simulator.app import create_rest_simulator_app
+from sandbox.woocommerce.rest_simulator.state import (
     DEMO_CONSUMER_KEY,
     DEMO_CONSUMER_SECRET,
     ORDERS_ROUTE,

@@ -25,9 +25,9 @@ from bridge.embedded import EmbeddedService
 from bridge.logs import configure_logging
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.states import DUE_STATES, SyncState
-from bridge.upstreams.econt.simulator import DEMO_CLIENT_ID, DEMO_TOKEN, run_simulator
-from bridge.woocommerce.samples import DEFAULT_CREATED, Billing, build_order, sample_orders
-from bridge.woocommerce.sender import WooCommerceWebhook
+from sandbox.econt import DEMO_CLIENT_ID, DEMO_TOKEN, run_simulator
+from sandbox.woocommerce.samples import DEFAULT_CREATED, Billing, build_order, sample_orders
+from sandbox.woocommerce.sender import WooCommerceWebhook
 
 SHOP = "demo-shop"
 SECRET = "demo_webhook_secret_0123"  # noqa: S105 - the demo's own throwaway shop
@@ -106,7 +106,7 @@ def _deliver(hook: WooCommerceWebhook) -> set[int]:
     _send(hook, "order.created", build_order(order_id=2010, billing=Billing(email="")),
           note="no e-mail: recorded as invalid, still acknowledged")
     forged = hook.build("order.created", build_order(order_id=2011), signature="Zm9yZ2Vk")
-    from bridge.woocommerce.sender import send_prepared
+    from sandbox.woocommerce.sender import send_prepared
 
     result = send_prepared(forged)
     _say(f"forged signature -> HTTP {result.status_code} (nothing stored)")

@@ -23,21 +23,21 @@ from bridge.upstreams.econt.assumptions import (
     SUCCESS_HTTP_STATUS,
     VALIDATION_HTTP_STATUS,
 )
-from bridge.upstreams.econt.simulator.connection import KILL_KEY
-from bridge.upstreams.econt.simulator.fault_rules import (
+from sandbox.econt.connection import KILL_KEY
+from sandbox.econt.fault_rules import (
     BEFORE_FAULTS,
     DEFAULT_GATEWAY_STATUS,
     FaultRule,
 )
-from bridge.upstreams.econt.simulator.responses import (
+from sandbox.econt.responses import (
     JSON_CONTENT_TYPE,
     fail,
     json_response,
     method_not_allowed,
     unauthorized,
 )
-from bridge.upstreams.econt.simulator.state import InvoiceRecord, SimulatorState
-from bridge.upstreams.econt.simulator.validation import validate_invoice_request
+from sandbox.econt.state import InvoiceRecord, SimulatorState
+from sandbox.econt.validation import validate_invoice_request
 
 DEFAULT_RETRY_AFTER = 1
 #: Long enough to outlast the short client timeouts tests use, short enough not to hang.

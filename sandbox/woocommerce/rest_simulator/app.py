@@ -9,22 +9,22 @@ import re
 
 from flask import Flask, Response, request
 
-from bridge.woocommerce.rest_simulator.auth import (
+from sandbox.woocommerce.rest_simulator.auth import (
     Authenticator,
     AuthResult,
     claimed_credentials,
 )
-from bridge.woocommerce.rest_simulator.listing import Lister, ListQuery, link_header
-from bridge.woocommerce.rest_simulator.params import ITEM_CHECKS, collection_checks, validate
-from bridge.woocommerce.rest_simulator.php import absint, php_query, rawurlencode
-from bridge.woocommerce.rest_simulator.responses import (
+from sandbox.woocommerce.rest_simulator.listing import Lister, ListQuery, link_header
+from sandbox.woocommerce.rest_simulator.params import ITEM_CHECKS, collection_checks, validate
+from sandbox.woocommerce.rest_simulator.php import absint, php_query, rawurlencode
+from sandbox.woocommerce.rest_simulator.responses import (
     WpError,
     auth_error,
     cannot_view,
     fault_response,
     json_response,
 )
-from bridge.woocommerce.rest_simulator.state import (
+from sandbox.woocommerce.rest_simulator.state import (
     ORDERS_ROUTE,
     RestRequestRecord,
     RestSimulatorState,

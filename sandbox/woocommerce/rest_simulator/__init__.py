@@ -2,7 +2,7 @@
 client (``bridge.woocommerce.rest``) against real HTTP.
 
 Run it with ``run_rest_simulator()`` (background thread, for tests) or
-``python -m bridge.woocommerce.rest_simulator`` (a seeded shop in the foreground).
+``python -m sandbox.woocommerce.rest_simulator`` (a seeded shop in the foreground).
 
 What follows WooCommerce / WordPress source (woocommerce/woocommerce trunk, WordPress 6.x):
 
@@ -61,13 +61,13 @@ ordering, paging, the ``Link`` header), ``app`` (create_rest_simulator_app) and 
 
 from __future__ import annotations
 
-from bridge.woocommerce.rest_simulator.app import create_rest_simulator_app
-from bridge.woocommerce.rest_simulator.server import (
+from sandbox.woocommerce.rest_simulator.app import create_rest_simulator_app
+from sandbox.woocommerce.rest_simulator.server import (
     RunningRestSimulator,
     main,
     run_rest_simulator,
 )
-from bridge.woocommerce.rest_simulator.state import (
+from sandbox.woocommerce.rest_simulator.state import (
     DEMO_CONSUMER_KEY,
     DEMO_CONSUMER_SECRET,
     ORDER_STATUSES,
@@ -78,7 +78,7 @@ from bridge.woocommerce.rest_simulator.state import (
 )
 
 # A public name (outside __all__) of the single module; still here.
-from bridge.woocommerce.rest_simulator.state import ORDERS_ROUTE as ORDERS_ROUTE
+from sandbox.woocommerce.rest_simulator.state import ORDERS_ROUTE as ORDERS_ROUTE
 
 __all__ = [
     "DEMO_CONSUMER_KEY",

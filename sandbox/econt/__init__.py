@@ -2,9 +2,9 @@
 ``invoice-bridge demo``, benchmarks and fault injection.
 
 Run it with ``run_simulator()`` (background thread, for tests), ``serve_forever()`` (what
-``invoice-bridge sandbox econt`` calls) or ``python -m bridge.upstreams.econt.simulator``.
+``invoice-bridge sandbox econt`` calls) or ``python -m sandbox.econt``.
 
-What follows the vendor documentation (docs.e-cont.md; docs/econt.md lists the pages):
+What follows the vendor documentation (https://docs.e-cont.md; summarised in docs/econt.md):
 
 - ``POST {base}/facturare/v1/put/invoice`` with a JSON body (``Content-Type:
   application/json``) made of ``connect`` + ``order`` + ``items``;
@@ -18,14 +18,15 @@ What follows the vendor documentation (docs.e-cont.md; docs/econt.md lists the p
 - the ``{"status": "OK"|"FAIL", "data": {name, message, code, status}}`` envelope, the
   "Incorrect or missing API key" wording of 401, and Yii's "Invalid Route" 404 body.
 
-What is our assumption (the shared ones live in ``assumptions.py`` and are imported, never
-repeated here; the rest is simulator strictness chosen so adapter bugs show up early):
+What is our assumption (the shared ones live in ``bridge/upstreams/econt/assumptions.py`` and
+are imported, never repeated here; the rest is simulator strictness chosen so adapter bugs
+show up early):
 
 - keys are 32 lowercase hex characters; the success body (HTTP 200, ``data.invoice`` with
   the hash, number and order id); validation failures answer 400 with
   ``data.message = "path: reason; path: reason"``; Retry-After on 429; what a repeated
   ``order.id`` does (``repeated_order``: reject with 409 / return the existing invoice /
-  create another one) -- all from ``assumptions.py``;
+  create another one) -- all from ``bridge/upstreams/econt/assumptions.py``;
 - order ids are unique per account (Client ID); the first invoice of an order is the one a
   duplicate refers to;
 - ``order.id``, ``order_number``, ``amount``, ``currency``, ``date_created`` and ``billing``
@@ -76,18 +77,18 @@ answers), ``control`` (``/_sandbox/``), ``connection`` (resetting and dropping c
 
 from __future__ import annotations
 
-from bridge.upstreams.econt.simulator.app import create_simulator_app
-from bridge.upstreams.econt.simulator.control import SANDBOX_PREFIX
-from bridge.upstreams.econt.simulator.fault_rules import FAULT_KINDS, FaultRule
+from sandbox.econt.app import create_simulator_app
+from sandbox.econt.control import SANDBOX_PREFIX
+from sandbox.econt.fault_rules import FAULT_KINDS, FaultRule
 
 # The fault defaults were public names (outside __all__) of the single module; still here.
-from bridge.upstreams.econt.simulator.put_invoice import (
+from sandbox.econt.put_invoice import (
     DEFAULT_RETRY_AFTER as DEFAULT_RETRY_AFTER,
 )
-from bridge.upstreams.econt.simulator.put_invoice import (
+from sandbox.econt.put_invoice import (
     DEFAULT_SLOW_DELAY as DEFAULT_SLOW_DELAY,
 )
-from bridge.upstreams.econt.simulator.server import (
+from sandbox.econt.server import (
     RunningSimulator,
     add_arguments,
     main,
@@ -95,13 +96,13 @@ from bridge.upstreams.econt.simulator.server import (
     run_simulator,
     serve_forever,
 )
-from bridge.upstreams.econt.simulator.state import (
+from sandbox.econt.state import (
     DEMO_CLIENT_ID,
     DEMO_TOKEN,
     InvoiceRecord,
     SimulatorState,
 )
-from bridge.upstreams.econt.simulator.validation import validate_invoice_request
+from sandbox.econt.validation import validate_invoice_request
 
 __all__ = [
     "DEMO_CLIENT_ID",

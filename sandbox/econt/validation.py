@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.upstreams.econt.assumptions import LANGUAGES
-from bridge.upstreams.econt.simulator.field_checks import (
+from sandbox.econt.field_checks import (
     Checker,
     blank_or,
     check_amount,

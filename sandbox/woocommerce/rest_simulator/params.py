@@ -9,9 +9,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bridge.woocommerce.rest_simulator.php import as_number, wp_list, wp_parse_list
-from bridge.woocommerce.rest_simulator.responses import WpError
-from bridge.woocommerce.rest_simulator.state import RestSimulatorState
+from sandbox.woocommerce.rest_simulator.php import as_number, wp_list, wp_parse_list
+from sandbox.woocommerce.rest_simulator.responses import WpError
+from sandbox.woocommerce.rest_simulator.state import RestSimulatorState
 
 _ORDERBY = ("date", "id", "include", "title", "slug", "modified")
 #: rest_parse_date's pattern: what a ``format: date-time`` parameter must look like.

@@ -20,7 +20,7 @@ from bridge.upstreams.econt.assumptions import (
     REPEATED_ORDER_MODES,
     is_valid_key,
 )
-from bridge.upstreams.econt.simulator.fault_rules import FaultRule
+from sandbox.econt.fault_rules import FaultRule
 
 #: The sandbox account every simulator knows unless told otherwise (md5-shaped, like the
 #: real keys). Not a secret: it only opens this simulator.

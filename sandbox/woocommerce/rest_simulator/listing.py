@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.woocommerce.rest_simulator.php import absint, rawurlencode, wp_parse_list
-from bridge.woocommerce.rest_simulator.state import RestSimulatorState, parse_gmt
+from sandbox.woocommerce.rest_simulator.php import absint, rawurlencode, wp_parse_list
+from sandbox.woocommerce.rest_simulator.state import RestSimulatorState, parse_gmt
 
 _NOT_IN_ANY = ("trash", "auto-draft")
 

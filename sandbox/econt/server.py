@@ -1,6 +1,6 @@
 """Serving the simulator: ``run_simulator()`` on a background thread (tests, demo),
 ``serve_forever()`` in the foreground (``invoice-bridge sandbox econt``) and ``main()``
-(``python -m bridge.upstreams.econt.simulator``)."""
+(``python -m sandbox.econt``)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from bridge.upstreams.econt.assumptions import (
     REPEATED_ORDER_MODES,
     is_valid_key,
 )
-from bridge.upstreams.econt.simulator.app import create_simulator_app
-from bridge.upstreams.econt.simulator.connection import SimulatorRequestHandler
-from bridge.upstreams.econt.simulator.control import SANDBOX_PREFIX
-from bridge.upstreams.econt.simulator.state import DEMO_CLIENT_ID, DEMO_TOKEN, SimulatorState
+from sandbox.econt.app import create_simulator_app
+from sandbox.econt.connection import SimulatorRequestHandler
+from sandbox.econt.control import SANDBOX_PREFIX
+from sandbox.econt.state import DEMO_CLIENT_ID, DEMO_TOKEN, SimulatorState
 
 
 class RunningSimulator:

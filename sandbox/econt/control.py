@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from bridge.upstreams.econt.simulator.fault_rules import FaultRule
-from bridge.upstreams.econt.simulator.responses import json_response
-from bridge.upstreams.econt.simulator.state import SimulatorState
+from sandbox.econt.fault_rules import FaultRule
+from sandbox.econt.responses import json_response
+from sandbox.econt.state import SimulatorState
 
 #: Prefix of our control API; nothing under it exists at e-Cont.md.
 SANDBOX_PREFIX = "/_sandbox"

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response
 
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
 
 _JSON_TYPE = "application/json; charset=UTF-8"
 _FATAL_MESSAGE = (

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge.woocommerce.samples import build_order
+from sandbox.woocommerce.samples import build_order
 
 #: The key pair every simulator accepts unless told otherwise; shaped like real keys
 #: (``ck_``/``cs_`` + 40 hex). Not a secret: it only opens this simulator.
