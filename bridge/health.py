@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from bridge.clock import utcnow
 from bridge.storage import queries
-from bridge.storage.migrate import current_revision, head_revision
+from bridge.storage.migrate import head_revision, revision_of
 from bridge.web import current_runtime
 
 bp = Blueprint("health", __name__)
@@ -40,7 +40,8 @@ def readyz() -> Any:
         with runtime.db.read() as session:
             session.execute(text("SELECT 1"))
             checks["database"] = {"ok": True}
-            current, head = current_revision(runtime.db), head_revision()
+            # on the probe's read-only transaction: no write lock, no log line per probe
+            current, head = revision_of(session.connection()), head_revision()
             checks["migrations"] = {"ok": current == head, "current": current, "head": head}
             if current == head:
                 checks.update(_work_checks(session, now, health))
