@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bridge.clock import utcnow
-from bridge.intake.group_commit import GroupCommitter
+from bridge.intake.group_commit import WAIT_SECONDS, GroupCommitter
 from bridge.intake.spool import Spool, SpooledDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery
@@ -55,11 +55,14 @@ class Receipt:
 
 
 class DeliveryStore:
-    def __init__(self, db: Database, spool: Spool, *, import_interval: float = 2.0) -> None:
+    def __init__(self, db: Database, spool: Spool, *, import_interval: float = 2.0,
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self.db = db
         self.spool = spool
         self.import_interval = import_interval
-        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate)
+        # how long a request waits for the committer to take its row before it spools
+        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate,
+                                        wait_seconds=wait_seconds)
         self._importer: threading.Thread | None = None
         self._importer_lock = threading.Lock()
 
