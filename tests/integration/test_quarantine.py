@@ -277,3 +277,34 @@ def test_the_deliveries_operations_answer_as_documented(db: Database, store: Del
         contract.check(refused, method, template, 401)
     with db.read() as session:
         assert session.execute(select(OrderSync)).first() is None  # only deliveries touched
+
+
+def test_a_database_outage_is_waited_out_and_never_counted_as_a_try(
+        db: Database, store: DeliveryStore, processor: DeliveryProcessor) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    if not db.is_postgres:
+        pytest.skip("an outage mid-statement needs a server that drops the connection; "
+                    "SQLite's outage is its 30 s busy timeout")
+    with db.engine.begin() as connection:  # the server goes away in the middle of the INSERT
+        connection.exec_driver_sql(f"""
+            CREATE FUNCTION vanish() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.order_id = {POISON_ORDER} THEN PERFORM pg_terminate_backend(pg_backend_pid());
+              END IF;
+              RETURN NEW;
+            END $$""")
+        connection.exec_driver_sql("CREATE TRIGGER vanish BEFORE INSERT ON order_sync "
+                                   "FOR EACH ROW EXECUTE FUNCTION vanish()")
+    store.store(order_delivery(POISON_ORDER))
+
+    for _ in range(MAX_TRIES + 1):
+        with pytest.raises(OperationalError):  # the worker loop backs off on this
+            processor.process_pending()
+    [waiting] = deliveries(db).values()
+    assert (waiting.status, waiting.tries) == ("received", 0)
+
+    with db.engine.begin() as connection:  # the server is back
+        connection.exec_driver_sql("DROP TRIGGER vanish ON order_sync")
+    assert processor.process_pending() == 1
+    assert deliveries(db)[POISON_ORDER].outcome == "applied"
