@@ -6,9 +6,10 @@ turn into an internal error instead of a recorded reason. No WooCommerce order c
 anywhere near ``MAX_DEPTH`` levels (the deepest part, a line item's ``meta_data`` value, sits
 at about 6), so deeper bodies are refused before ``json`` sees them.
 
-When a body is too deep, its top-level scalar members (``id``, ``number``, ``status``,
-``date_modified_gmt``, ...) are still read with a small linear scanner, so the order can be
-identified and its sync row marked ``invalid`` with the reason.
+When a body is too deep -- or is cut off, or broken further on -- its top-level scalar
+members (``id``, ``number``, ``status``, ``date_modified_gmt``, ...) up to that point are
+still read with a small linear scanner, so the order can be identified and its sync row
+marked ``invalid`` with the reason.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def read_body(raw: bytes, max_depth: int = MAX_DEPTH) -> Body:
     try:
         return Body(data=json.loads(text))
     except (ValueError, RecursionError) as exc:
-        return Body(error=f"body is not valid JSON: {exc}")
+        return Body(error=f"body is not valid JSON: {exc}", top_level=top_level)
 
 
 def _scan(text: str, max_depth: int) -> tuple[int, dict[str, Any]]:

@@ -118,7 +118,8 @@ class Spool:
             except FileNotFoundError:
                 continue  # another importer took it
             except (ValueError, KeyError, TypeError) as exc:
-                self.quarantine(path, f"cannot read: {type(exc).__name__}: {exc}"[:2000])
+                with contextlib.suppress(FileNotFoundError):  # another importer got there
+                    self.quarantine(path, f"cannot read: {type(exc).__name__}: {exc}"[:2000])
                 yield path, None
 
     def _ensure_folder(self, folder: Path) -> None:

@@ -121,3 +121,16 @@ def test_a_poison_delivery_never_stops_the_next_order(bridge: Any, simulator: Ru
                  "3,000 bad lines": "more fields"}[poison]
         assert field in row.last_error, row.last_error
         assert simulator.state.invoice_count(POISON, account=CLIENT_ID) == 0
+
+
+def test_a_cut_off_body_still_marks_its_order_invalid(bridge: Any) -> None:
+    _settings, db, client, worker = bridge
+    whole = php_json_encode(build_order(order_id=POISON))
+    deliver(client, whole[:len(whole) // 2])  # e.g. a proxy that cut the request short
+
+    worker.drain(timeout=30)
+
+    with db.read() as session:
+        row = session.execute(select(OrderSync)).scalar_one()
+    assert row.order_id == POISON and row.state == "invalid"
+    assert "body is not valid JSON" in row.last_error
