@@ -88,5 +88,6 @@ def test_alembic_check_reports_no_drift(db_url: str) -> None:
     root = Path(__file__).resolve().parents[2]
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))
+    config.set_main_option("path_separator", "os")  # (alembic.ini predates the option)
     config.cmd_opts = type("Options", (), {"x": [f"url={db_url}"]})()  # alembic -x url=...
     command.check(config)  # raises if the models and the migrated schema differ
