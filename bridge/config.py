@@ -76,6 +76,8 @@ class HealthSettings:
     max_heartbeat_age: float = 60.0
     #: ... or when a due row has waited longer than this
     max_due_age: float = 900.0
+    #: ... or when a stored delivery has waited longer than this to be processed
+    max_intake_age: float = 300.0
     #: also answer 503 for those warnings. Off by default: a receiver that can still store
     #: deliveries must stay in the load balancer, or WooCommerce's deliveries fail for good.
     strict: bool = False
@@ -417,6 +419,7 @@ def _health(section: _Section | None) -> HealthSettings:
     settings = HealthSettings(
         max_heartbeat_age=section.duration("max_heartbeat_age", d.max_heartbeat_age),
         max_due_age=section.duration("max_due_age", d.max_due_age),
+        max_intake_age=section.duration("max_intake_age", d.max_intake_age),
         strict=section.bool("strict", d.strict),
     )
     section.done()

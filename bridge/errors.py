@@ -10,6 +10,7 @@ dropped connection, an answer that is not the upstream's own error body).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 
@@ -40,9 +41,49 @@ class MappingError(BridgeError):
         super().__init__(format_field_errors(self.errors))
 
 
+#: ``format_field_errors`` lists at most this many fields (then "and K more fields") ...
+MAX_LISTED_FIELDS = 20
+#: ... shortens each field path and each reason to this many characters ...
+MAX_FIELD_MESSAGE = 200
+#: ... and never returns more than this: the text lands in a row's ``last_error``, the
+#: delivery's reason, an event and a log line, and one order with 20,000 bad lines must not
+#: write megabytes to each.
+MAX_ERRORS_TEXT = 2000
+
+
 def format_field_errors(errors: Mapping[str, list[str]]) -> str:
-    """``{"billing.email": ["required"]}`` -> ``"billing.email: required"`` (sorted, joined)."""
-    return "; ".join(f"{field}: {', '.join(reasons)}" for field, reasons in sorted(errors.items()))
+    """``{"billing.email": ["required"]}`` -> ``"billing.email: required"`` (sorted, joined),
+    bounded: see MAX_LISTED_FIELDS, MAX_FIELD_MESSAGE and MAX_ERRORS_TEXT."""
+    parts: list[str] = []
+    used = 0
+    ordered = sorted(errors.items())
+    for field, reasons in ordered:
+        shown = ", ".join(clip(reason, MAX_FIELD_MESSAGE) for reason in reasons[:3])
+        if len(reasons) > 3:
+            shown += f" (and {len(reasons) - 3} more)"
+        part = f"{clip(field, MAX_FIELD_MESSAGE)}: {shown}"
+        # room for "; " and the "; and N more fields" tail
+        if parts and (len(parts) == MAX_LISTED_FIELDS
+                      or used + len(part) + 2 > MAX_ERRORS_TEXT - 40):
+            break
+        parts.append(part)
+        used += len(part) + 2
+    text = "; ".join(parts)
+    if len(parts) < len(ordered):
+        text += f"; and {len(ordered) - len(parts)} more fields"
+    return clip(text, MAX_ERRORS_TEXT)
+
+
+#: what PostgreSQL's text cannot hold (NUL) and what is no character at all (lone surrogates)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` made safe to store and log, at most ``limit`` characters: NUL and lone
+    surrogates are written as escapes (``\\x00``, ``\\ud800``), and a longer text is cut,
+    ending in "…"."""
+    text = _UNSTORABLE.sub(lambda match: ascii(match.group())[1:-1], text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # --- upstream failures -------------------------------------------------------------------

@@ -5,7 +5,10 @@ every replica restarted.
 
 ``/readyz`` -- readiness, with every check named: the database answers and its schema is at
 the newest migration (503 otherwise); plus, reported as warnings, the newest worker
-heartbeat, the backlog by state, the age of the oldest due item and the spool. Warnings only
+heartbeat, the backlog by state, the age of the oldest due item, the intake (the age of the
+oldest delivery not processed yet; quarantined deliveries and spool files are counted there
+but never make it fail: one bad delivery must not take a receiver out of the load balancer)
+and the spool. The probe is read-only and writes no log line. Warnings only
 answer 503 with ``[health] strict = true``: a receiver that can still store deliveries must
 stay in the load balancer, because WooCommerce never retries a delivery that fails.
 """
@@ -18,8 +21,9 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from bridge.clock import utcnow
+from bridge.intake.backlog import intake_backlog
 from bridge.storage import queries
-from bridge.storage.migrate import current_revision, head_revision
+from bridge.storage.migrate import head_revision, revision_of
 from bridge.web import current_runtime
 
 bp = Blueprint("health", __name__)
@@ -40,10 +44,13 @@ def readyz() -> Any:
         with runtime.db.read() as session:
             session.execute(text("SELECT 1"))
             checks["database"] = {"ok": True}
-            current, head = current_revision(runtime.db), head_revision()
+            # on the probe's read-only transaction: no write lock, no log line per probe
+            current, head = revision_of(session.connection()), head_revision()
             checks["migrations"] = {"ok": current == head, "current": current, "head": head}
             if current == head:
                 checks.update(_work_checks(session, now, health))
+                checks["intake"] = _intake_check(session, now, health,
+                                                 runtime.store.spool.quarantined())
     except Exception as exc:
         checks["database"] = {"ok": False, "error": str(exc).splitlines()[0][:200]}
         checks.setdefault("migrations", {"ok": False, "error": "database unreachable"})
@@ -59,6 +66,19 @@ def readyz() -> Any:
     body = {"status": "ready" if not failing else "not ready", "failing": failing,
             "warnings": warnings, "checks": checks}
     return jsonify(body), 200 if not failing else 503
+
+
+def _intake_check(session: Any, now: Any, health: Any, spool_quarantined: int
+                  ) -> dict[str, Any]:
+    backlog = intake_backlog(session)
+    age = backlog.oldest_unprocessed_age(now)
+    return {
+        "ok": age <= health.max_intake_age,
+        "unprocessed": backlog.unprocessed,
+        "oldest_unprocessed_age_seconds": round(age, 1),
+        "quarantined_deliveries": sum(backlog.quarantined.values()),
+        "quarantined_spool_files": spool_quarantined,
+    }
 
 
 def _work_checks(session: Any, now: Any, health: Any) -> dict[str, dict[str, Any]]:

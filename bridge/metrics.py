@@ -3,7 +3,8 @@
 Counters and histograms count work in the process that does it (with several gunicorn
 workers, set ``PROMETHEUS_MULTIPROC_DIR`` to a shared empty folder so they add up). The
 gauges that describe the whole system -- rows by state, the oldest due item, paused shops,
-the newest worker heartbeat, the spool -- are read from the database and the spool at scrape
+the newest worker heartbeat, the intake (oldest unprocessed delivery, quarantined deliveries),
+the spool (files waiting, files quarantined) -- are read from the database and the spool at scrape
 time, so any replica gives the same answer.
 """
 
@@ -60,6 +61,7 @@ class SystemCollector(Collector):
         self.runtime = runtime
 
     def collect(self) -> Iterator[Metric]:
+        from bridge.intake.backlog import intake_backlog
         from bridge.storage import queries
         from bridge.storage.models import ShopState
 
@@ -73,6 +75,13 @@ class SystemCollector(Collector):
                                    "How long the longest-waiting due row has waited.")
         heartbeat = GaugeMetricFamily("invoice_bridge_worker_heartbeat_age_seconds",
                                       "Age of the newest worker heartbeat.")
+        quarantined = GaugeMetricFamily(
+            "invoice_bridge_deliveries_quarantined",
+            "Deliveries whose processing failed too often; they need a person.",
+            labels=["shop"])
+        unprocessed = GaugeMetricFamily(
+            "invoice_bridge_oldest_unprocessed_delivery_seconds",
+            "How long the oldest stored, not yet processed delivery has waited.")
         try:
             with self.runtime.db.read() as session:
                 for shop, states in queries.counts_by_state(session).items():
@@ -82,13 +91,18 @@ class SystemCollector(Collector):
                     ShopState.paused.is_(True))).scalars())
                 due = queries.oldest_due(session, now)
                 newest = queries.latest_heartbeat(session)
+                intake = intake_backlog(session)
             for shop in self.runtime.settings.shops:
                 paused.add_metric([shop], 1.0 if shop in paused_shops else 0.0)
             oldest.add_metric([], (now - due).total_seconds() if due else 0.0)
             if newest is not None:
                 heartbeat.add_metric([], (now - newest).total_seconds())
+            # configured shops always (0 is a value to alert on); others if they have any
+            for shop in sorted({*self.runtime.settings.shops, *intake.quarantined}):
+                quarantined.add_metric([shop], float(intake.quarantined.get(shop, 0)))
+            unprocessed.add_metric([], intake.oldest_unprocessed_age(now))
             up.add_metric([], 1.0)
-            yield from (rows, paused, oldest, heartbeat)
+            yield from (rows, paused, oldest, heartbeat, quarantined, unprocessed)
         except Exception:
             up.add_metric([], 0.0)
         yield up
@@ -96,6 +110,11 @@ class SystemCollector(Collector):
                                   "Deliveries spooled to disk, waiting for the database.")
         spool.add_metric([], float(self.runtime.store.spool.size()))
         yield spool
+        spool_quarantined = GaugeMetricFamily(
+            "invoice_bridge_spool_quarantined_files",
+            "Spool files that could not be read or imported, moved to quarantine/.")
+        spool_quarantined.add_metric([], float(self.runtime.store.spool.quarantined()))
+        yield spool_quarantined
 
 
 @bp.get("/metrics")

@@ -18,6 +18,7 @@ from bridge.admin.params import (
     query_limit,
 )
 from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
+from bridge.intake import backlog
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
 from bridge.storage.states import SyncState
@@ -181,3 +182,46 @@ def _set_paused(shop: str, paused: bool, reason: str | None) -> Any:
         view = shop_view(shop, state, None)
     runtime.wake.set()
     return jsonify(view)
+
+
+# --- deliveries (the intake) ------------------------------------------------------------------
+
+
+@bp.get("/deliveries")
+def list_deliveries() -> Any:
+    """Stored deliveries, newest first; ``status=quarantined`` lists the ones whose
+    processing failed too often, each with its reason."""
+    args = request.args
+    status = args.get("status") or None
+    if status is not None and status not in backlog.STATUSES:
+        raise ApiError(400, "bad_request",
+                       f"status: must be one of {', '.join(backlog.STATUSES)}")
+    cursor = args.get("cursor") or None
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
+        raise ApiError(400, "bad_request", "cursor: not a cursor this API returned")
+    rows, next_id = backlog.list_deliveries(
+        get_session(), status=status, shop=args.get("shop") or None, limit=query_limit(args),
+        before_id=int(cursor) if cursor else None)
+    return jsonify({"deliveries": [delivery_view(row) for row in rows],
+                    "next_cursor": str(next_id) if next_id is not None else None})
+
+
+@bp.post("/deliveries/<delivery_id>/retry")
+def retry_delivery(delivery_id: str) -> Any:
+    """Process a quarantined delivery again (after fixing what made it fail)."""
+    # ASCII digits only: Flask's int converter would also take "١١٨٧" as 1187
+    if not (delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19):
+        raise ApiError(404, "not_found", "no such delivery")
+    runtime = current_runtime()
+    session = get_session(write=True)
+    with session.begin():
+        delivery = session.get(Delivery, int(delivery_id), with_for_update=True)
+        if delivery is None:
+            raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+        if delivery.status != backlog.QUARANTINED:
+            raise ApiError(409, "not_quarantined",
+                           f"delivery {delivery_id} is {delivery.status}, not quarantined")
+        backlog.retry(delivery)
+        view = delivery_view(delivery)
+    runtime.wake.set()
+    return jsonify({"delivery": view}), 202

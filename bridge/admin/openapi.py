@@ -162,6 +162,9 @@ def _schemas() -> dict[str, Schema]:
         }, description="One call made to the upstream for a row."),
         "Delivery": _object({
             "id": {"type": "integer"},
+            "shop": {"type": "string"},
+            "order_id": _nullable("integer", description="The order it was about, once "
+                                  "processing could read it."),
             "source": {"type": "string",
                        "description": "webhook | backfill | spool (imported after a "
                                       "database outage)"},
@@ -169,13 +172,20 @@ def _schemas() -> dict[str, Schema]:
             "topic": _nullable("string", description="e.g. order.created"),
             "wc_delivery_id": _nullable("string", description="X-WC-Webhook-Delivery-ID "
                                         "(for support; WooCommerce repeats them)."),
-            "status": {"type": "string", "description": "received | processed"},
+            "status": {"type": "string", "enum": ["received", "processed", "quarantined"],
+                       "description": "received (waiting to be processed) | processed | "
+                                      "quarantined (processing failed too often; `reason` "
+                                      "says why)"},
             "outcome": _nullable("string", description=(
                 "What processing made of it: applied | unchanged | stale | ignored | invalid "
-                "| error_payload | error")),
-            "reason": _nullable("string"),
+                "| error_payload (error: an exception recorded by older versions)")),
+            "reason": _nullable("string", description="Why (bounded to a few KB)."),
+            "tries": {"type": "integer", "minimum": 0,
+                      "description": "Processing tries that failed (not counting database "
+                                     "outages); at 5 the delivery is quarantined."},
             "body_bytes": {"type": "integer", "minimum": 0},
-        }, description="A webhook (or backfill) delivery of this order, as received."),
+        }, description="A webhook (or backfill) delivery, as received, and what processing "
+                       "made of it."),
         "Event": _object({
             "at": _timestamp("When it happened.", nullable=False),
             "kind": {"type": "string",
@@ -242,6 +252,12 @@ def _schemas() -> dict[str, Schema]:
                        "description": "Newest first, at most 100."},
         }),
         "OrderResult": _object({"order": _ref("SyncRow")}),
+        "DeliveryList": _object({
+            "deliveries": {"type": "array", "items": _ref("Delivery")},
+            "next_cursor": _nullable("string", description="Pass as `cursor` for the next "
+                                     "page; null on the last."),
+        }),
+        "DeliveryResult": _object({"delivery": _ref("Delivery")}),
         "ResyncQueued": _object({
             "queued": {"const": 1},
             "order": _ref("SyncRow"),
@@ -334,6 +350,13 @@ def _parameters() -> dict[str, Schema]:
                                  "default": 50}, "Page size."),
         "Cursor": query("cursor", {"type": "string"},
                         "`next_cursor` from the previous page (opaque)."),
+        "DeliveryStatusFilter": query(
+            "status", {"type": "string", "enum": ["received", "processed", "quarantined"]},
+            "Only deliveries in this status; `quarantined` lists the ones that need a person."),
+        "DeliveryShopFilter": query("shop", {"type": "string"}, "Only this shop's deliveries."),
+        "DeliveryId": {"name": "delivery_id", "in": "path", "required": True,
+                       "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                       "description": "The delivery's id (`id` in a Delivery)."},
     }
 
 
@@ -501,6 +524,40 @@ def _paths() -> dict[str, Any]:
                 "404": _error("`unknown_shop`: no such shop is configured.", "unknown_shop"),
             },
         }},
+        "/deliveries": {"get": {
+            "operationId": "listDeliveries", "tags": ["deliveries"],
+            "summary": "List stored deliveries",
+            "description": (
+                "Deliveries as stored, newest first, with what processing made of them. "
+                "`status=quarantined` lists the deliveries whose processing failed 5 times "
+                "(a statement the database refused, an error of ours) and were set aside so "
+                "the ones behind them go on; `reason` says why. Fix the cause, then retry "
+                "them. Database outages never count as failures."),
+            "parameters": [_param(name) for name in (
+                "DeliveryStatusFilter", "DeliveryShopFilter", "Limit", "Cursor")],
+            "responses": {
+                "200": _ok("A page of deliveries.", _ref("DeliveryList")),
+                "400": _error("`status`, `limit` or `cursor` is malformed; the message names "
+                              "it.", "bad_request"),
+                "401": _UNAUTHORIZED,
+            },
+        }},
+        "/deliveries/{delivery_id}/retry": {"post": {
+            "operationId": "retryDelivery", "tags": ["deliveries"],
+            "summary": "Process a quarantined delivery again",
+            "description": (
+                "Puts a quarantined delivery back to `received` with its tries counted afresh; "
+                "a worker processes it on its next turn (202: queued, not processed). The "
+                "previous reason is kept in `reason`."),
+            "parameters": [_param("DeliveryId")],
+            "responses": {
+                "202": _ok("Queued.", _ref("DeliveryResult")),
+                "401": _UNAUTHORIZED,
+                "404": _error("`not_found`: no such delivery.", "not_found"),
+                "409": _error("`not_quarantined`: the delivery is not quarantined.",
+                              "not_quarantined"),
+            },
+        }},
         "/shops": {"get": {
             "operationId": "listShops", "tags": ["shops"],
             "summary": "Configured shops",
@@ -562,6 +619,8 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
         "tags": [
             {"name": "orders", "description": "Sync rows and what an operator can do to them."},
             {"name": "shops", "description": "Per-shop dispatch switches."},
+            {"name": "deliveries", "description": "What WooCommerce delivered, and the "
+                                                  "quarantine."},
             {"name": "meta", "description": "This description."},
         ],
         "paths": _paths(),

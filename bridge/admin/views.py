@@ -59,6 +59,8 @@ def attempt_view(attempt: DispatchAttempt) -> dict[str, Any]:
 def delivery_view(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
+        "shop": delivery.shop,
+        "order_id": delivery.order_id,
         "source": delivery.source,
         "received_at": _iso(delivery.received_at),
         "topic": delivery.topic,
@@ -66,6 +68,7 @@ def delivery_view(delivery: Delivery) -> dict[str, Any]:
         "status": delivery.status,
         "outcome": delivery.outcome,
         "reason": delivery.reason,
+        "tries": delivery.tries or 0,
         "body_bytes": len(delivery.body),
     }
 

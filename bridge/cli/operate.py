@@ -18,13 +18,15 @@ ATTENTION = ("failed", "review", "invalid")
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--check", is_flag=True,
-              help="Exit 1 if rows need attention (failed, review, invalid) or a shop is paused.")
+              help="Exit 1 if rows need attention (failed, review, invalid), a shop is "
+                   "paused, or deliveries or spool files are quarantined.")
 @pass_context
 def status(ctx: Context, as_json: bool, check: bool) -> None:
-    """Rows by state per shop, paused shops, workers and the oldest due item."""
+    """Rows by state per shop, paused shops, workers, the oldest due item, and the intake."""
     from sqlalchemy import select
     from sqlalchemy.exc import DBAPIError
 
+    from bridge.intake.backlog import intake_backlog
     from bridge.intake.spool import Spool
     from bridge.storage import queries
     from bridge.storage.models import ShopState
@@ -38,6 +40,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             shops = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
             workers = queries.live_workers(session, now, stale_after=60)
             oldest = queries.oldest_due(session, now)
+            intake = intake_backlog(session)
     except DBAPIError as exc:
         fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
     finally:
@@ -49,18 +52,27 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             "paused": bool(shops.get(shop_id) and shops[shop_id].paused),
             "paused_reason": shops[shop_id].paused_reason if shop_id in shops else None,
             "reconcile": shops[shop_id].reconcile_result if shop_id in shops else None,
+            "quarantined_deliveries": intake.quarantined.get(shop_id, 0),
         } for shop_id in settings.shops],
         "workers": [{"worker": w.worker_id, "heartbeat_age_seconds":
                      round((now - w.heartbeat_at).total_seconds(), 1)} for w in workers],
         "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
         "spooled": Spool(settings.server.spool_dir).size(),
+        "intake": {
+            "unprocessed": intake.unprocessed,
+            "oldest_unprocessed_seconds": round(intake.oldest_unprocessed_age(now), 1)
+            if intake.unprocessed else None,
+            "quarantined_deliveries": sum(intake.quarantined.values()),
+            "quarantined_spool_files": Spool(settings.server.spool_dir).quarantined(),
+        },
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
     attention = any(s["paused"] or any(s["rows_by_state"].get(k) for k in ATTENTION)
-                    for s in report["shops"])
+                    for s in report["shops"]) or bool(
+        report["intake"]["quarantined_deliveries"] or report["intake"]["quarantined_spool_files"])
     if check and attention:
         sys.exit(EXIT_FAILED)
 
@@ -74,6 +86,9 @@ def _print_status(report: dict[str, Any]) -> None:
             click.secho(f"  PAUSED: {shop['paused_reason']}", fg="yellow")
         if shop["reconcile"]:
             click.echo(f"  last reconciliation: {shop['reconcile']}")
+        if shop["quarantined_deliveries"]:
+            click.secho(f"  QUARANTINED deliveries: {shop['quarantined_deliveries']} "
+                        "(GET /admin/api/deliveries?status=quarantined)", fg="red")
     workers = report["workers"]
     click.echo(f"workers alive: {len(workers)}"
                + (f" (newest heartbeat {workers[0]['heartbeat_age_seconds']}s ago)" if workers
@@ -83,6 +98,13 @@ def _print_status(report: dict[str, Any]) -> None:
     if report["spooled"]:
         click.secho(f"spooled deliveries waiting for the database: {report['spooled']}",
                     fg="yellow")
+    intake = report["intake"]
+    if intake["unprocessed"]:
+        click.echo(f"deliveries waiting to be processed: {intake['unprocessed']} (oldest "
+                   f"{intake['oldest_unprocessed_seconds']}s)")
+    if intake["quarantined_spool_files"]:
+        click.secho(f"QUARANTINED spool files: {intake['quarantined_spool_files']} (in the "
+                    "spool folder's quarantine/, each with a .reason file)", fg="red")
 
 
 @cli.command()

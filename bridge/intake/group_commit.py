@@ -5,6 +5,16 @@ limits ingest, and on SQLite the writers also queue for the single write lock (s
 coarse steps while they wait). Here request threads hand their row to one committer thread
 per process, which inserts everything waiting in one transaction. Each request still returns
 only after *its* row is committed, so "stored before acknowledged" holds exactly as before.
+
+A request that waits too long gives up and spools its delivery -- but only if the committer
+has not taken its row yet: it withdraws the row first, atomically, so a late commit cannot
+store the delivery a second time. A row the committer already took is in an INSERT that may
+still commit; the request waits for that INSERT's result (bounded by the database's own
+timeouts: SQLite's busy timeout, PostgreSQL's connection checks) and answers with it.
+
+A statement the database refuses for one row (a value it cannot take) fails the whole
+multi-row INSERT; the committer then inserts that batch's rows one by one, so only the
+refused row's request spools.
 """
 
 from __future__ import annotations
@@ -21,8 +31,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Insert
 
-#: a request waits at most this long for the committer; past it, the caller spools
+from bridge.intake.failures import is_outage
+
+#: a request waits at most this long for the committer to take its row; past it, the caller
+#: spools (a row already taken is waited for: see the module's docstring)
 WAIT_SECONDS = 30.0
+
+_QUEUED, _TAKEN, _WITHDRAWN = "queued", "taken", "withdrawn"
 
 
 @dataclass
@@ -31,18 +46,25 @@ class _Slot:
     done: threading.Event = field(default_factory=threading.Event)
     row_id: int | None = None
     error: BaseException | None = None
+    #: queued -> taken (by the committer) | withdrawn (by its request); changed under a lock
+    state: str = _QUEUED
 
 
 class GroupCommitter:
     def __init__(self, engine: Engine, statement: Insert, *, max_batch: int = 200,
-                 gate: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+                 gate: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self.engine = engine
+        self.wait_seconds = wait_seconds
         self.gate = gate  # Database.write_gate: queue behind this process's other writers
         self.statement = statement
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: guards every slot's ``state``: taking and withdrawing must not interleave
+        self._slots_lock = threading.Lock()
+        self._untaken = 0  # slots queued, neither taken nor withdrawn
         # PostgreSQL: one INSERT is atomic by itself; see _insert()
         self._autocommit = engine.dialect.name == "postgresql"
         self._connection: Connection | None = None  # used by the committer thread only
@@ -50,12 +72,22 @@ class GroupCommitter:
 
     def insert(self, values: dict[str, Any]) -> int:
         """Insert one row and return its id once it is committed; raises what the commit
-        raised (a database error, or TimeoutError if the committer is stuck)."""
+        raised (a database error, or TimeoutError if the committer did not take the row in
+        time -- then the row is withdrawn and will never be inserted)."""
         self._ensure_thread()
         slot = _Slot(values)
+        with self._slots_lock:
+            self._untaken += 1
         self._queue.put(slot)
-        if not slot.done.wait(WAIT_SECONDS):
-            raise TimeoutError("the database did not commit the delivery in time")
+        if not slot.done.wait(self.wait_seconds):
+            with self._slots_lock:
+                if slot.state == _QUEUED:
+                    slot.state = _WITHDRAWN
+                    self._untaken -= 1
+                    raise TimeoutError("the database did not take the delivery in time")
+            # Taken: its INSERT is running and may still commit. Spooling now would store
+            # the delivery twice; its result comes when the database answers.
+            slot.done.wait()
         if slot.error is not None:
             raise slot.error
         assert slot.row_id is not None
@@ -79,7 +111,13 @@ class GroupCommitter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(batch)
+            with self._slots_lock:  # from here on its request waits for the result
+                batch = [slot for slot in batch if slot.state == _QUEUED]
+                for slot in batch:
+                    slot.state = _TAKEN
+                self._untaken -= len(batch)
+            if batch:
+                self._commit(batch)
 
     def _commit(self, batch: list[_Slot]) -> None:
         rows = [slot.values for slot in batch]
@@ -97,10 +135,21 @@ class GroupCommitter:
                 slot.row_id = row_id
         except BaseException as exc:  # every waiter learns of it and spools
             self._discard()
+            if len(batch) > 1 and isinstance(exc, Exception) and not is_outage(exc):
+                # One row the database refuses must not spool the rows beside it.
+                for slot in batch:
+                    self._commit([slot])
+                return
             for slot in batch:
                 slot.row_id, slot.error = None, exc
         for slot in batch:
             slot.done.set()
+
+    @property
+    def queued(self) -> int:
+        """Rows handed in and not yet taken by the committer (nor withdrawn)."""
+        with self._slots_lock:
+            return self._untaken
 
     def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
         """One multi-row INSERT ... RETURNING, ids in the order of ``rows``, on a connection

@@ -8,29 +8,45 @@ Rules (docs/states.md has the full table):
 - A snapshot whose invoice would look the same (same fingerprint) changes nothing and causes
   no upstream call.
 - Content problems never raise: they become the delivery's outcome and the row's
-  ``last_error``, naming the fields.
+  ``last_error``, naming the fields. A body too deep to parse, an id out of range, an order
+  number or status too long for the sync row: all the same, an ``invalid`` outcome (and an
+  ``invalid`` row when the order id can be read).
+- Anything else that fails while processing one delivery -- a statement the database
+  refuses, an exception of ours -- is tried again on the next turns, at most
+  ``failures.MAX_TRIES`` times in all (counted on the delivery), and then the delivery is
+  ``quarantined`` with the reason: the deliveries behind it never wait for it. Only a
+  database outage stops the intake (the worker backs off and tries again).
+- Every reason is bounded (``REASON_LIMIT``), in the database and in the log.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle, metrics
 from bridge.clock import Clock
 from bridge.config import Settings, ShopSettings
-from bridge.errors import MappingError
+from bridge.errors import MappingError, clip
+from bridge.intake.backlog import PROCESSED, QUARANTINED, RECEIVED
+from bridge.intake.body import read_body
+from bridge.intake.failures import MAX_TRIES, describe, is_outage
 from bridge.logs import log_context
 from bridge.mapping.build import map_order
 from bridge.mapping.draft import SnapshotHeader
 from bridge.mapping.fingerprint import draft_fingerprint
-from bridge.mapping.woocommerce import read_snapshot_header
+from bridge.mapping.woocommerce import (
+    MAX_ORDER_NUMBER,
+    MAX_STATUS,
+    header_problems,
+    parse_order_id,
+    read_snapshot_header,
+)
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
@@ -42,11 +58,14 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVENTS = ("created", "updated", "restored")
 #: States whose row simply takes a new payload and becomes due.
 RESTARTABLE = (SyncState.PENDING, SyncState.FAILED, SyncState.INVALID, SyncState.SKIPPED)
+#: longest reason kept on a delivery (and logged); field errors are bounded below this
+REASON_LIMIT = 4000
 
 
 @dataclass(frozen=True)
 class Outcome:
-    #: applied | unchanged | stale | ignored | invalid | error_payload | error
+    #: applied | unchanged | stale | ignored | invalid | error_payload; and for a try that
+    #: failed: retry (tried again later) | quarantined (tries used up)
     outcome: str
     reason: str | None = None
     order_id: int | None = None
@@ -63,7 +82,7 @@ class DeliveryProcessor:
     def process_pending(self, limit: int = 200) -> int:
         """Process up to ``limit`` received deliveries, oldest first. Returns how many."""
         with self.db.read() as session:
-            ids = session.execute(select(Delivery.id).where(Delivery.status == "received")
+            ids = session.execute(select(Delivery.id).where(Delivery.status == RECEIVED)
                                   .order_by(Delivery.id).limit(limit)).scalars().all()
         return sum(1 for delivery_id in ids if self.process_one(delivery_id) is not None)
 
@@ -78,7 +97,7 @@ class DeliveryProcessor:
             with self.db.transaction() as session:
                 delivery = session.execute(
                     select(Delivery).where(Delivery.id == delivery_id,
-                                           Delivery.status == "received")
+                                           Delivery.status == RECEIVED)
                     .with_for_update(skip_locked=True)
                 ).scalar_one_or_none()
                 if delivery is None:
@@ -86,25 +105,48 @@ class DeliveryProcessor:
                 shop = delivery.shop
                 outcome = self.interpret(session, delivery)
                 self._finish(delivery, outcome)
-        except DBAPIError:
-            raise  # the database is the problem; the worker loop backs off and retries
-        except Exception as exc:  # a bug: record it on the delivery instead of looping on it
-            log.exception("processing a delivery failed", extra={"delivery": delivery_id})
-            outcome = Outcome("error", f"internal error: {type(exc).__name__}: {exc}"[:2000])
-            with self.db.transaction() as session:
-                delivery = session.get(Delivery, delivery_id)
-                if delivery is not None:
-                    self._finish(delivery, outcome)
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the database is the problem; the worker loop backs off and retries
+            failed = self._failed_try(delivery_id, exc)
+            if failed is None:
+                return None
+            shop, outcome = failed
         metrics.processed.labels(shop=shop, outcome=outcome.outcome).inc()
         log.info("delivery processed", extra={
-            "shop": shop, "outcome": outcome.outcome, "reason": outcome.reason,
+            "shop": shop, "outcome": outcome.outcome, "reason": clip(outcome.reason or "", 500),
             "order": f"{shop}/{outcome.order_id}" if outcome.order_id is not None else None})
         return outcome
 
+    def _failed_try(self, delivery_id: int, exc: Exception) -> tuple[str, Outcome] | None:
+        """Count a failed try on the delivery, in a transaction of its own (the failed one
+        was rolled back); quarantine it once the tries are used up. The next turn tries it
+        again otherwise."""
+        with self.db.transaction() as session:
+            delivery = session.execute(
+                select(Delivery).where(Delivery.id == delivery_id, Delivery.status == RECEIVED)
+                .with_for_update()).scalar_one_or_none()
+            if delivery is None:
+                return None
+            delivery.tries = (delivery.tries or 0) + 1
+            if delivery.tries < MAX_TRIES:
+                delivery.reason = f"try {delivery.tries} of {MAX_TRIES} failed: {describe(exc)}"
+                log.warning("processing a delivery failed; it will be tried again", extra={
+                    "shop": delivery.shop, "tries": delivery.tries, "error": describe(exc)})
+                return delivery.shop, Outcome("retry", delivery.reason)
+            delivery.status = QUARANTINED
+            delivery.reason = (f"quarantined after {delivery.tries} tries; the last failed "
+                               f"with {describe(exc)}")
+            delivery.processed_at = self.clock.now()
+            # The traceback once, when a person has to look (not on every try).
+            log.error("delivery quarantined", exc_info=exc, extra={
+                "shop": delivery.shop, "tries": delivery.tries, "error": describe(exc)})
+            return delivery.shop, Outcome("quarantined", delivery.reason, delivery.order_id)
+
     def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
-        delivery.status = "processed"
+        delivery.status = PROCESSED
         delivery.outcome = outcome.outcome
-        delivery.reason = outcome.reason
+        delivery.reason = clip(outcome.reason, REASON_LIMIT) if outcome.reason else None
         delivery.order_id = outcome.order_id if outcome.order_id is not None else delivery.order_id
         delivery.processed_at = self.clock.now()
 
@@ -120,10 +162,11 @@ class DeliveryProcessor:
             return Outcome("ignored", "no X-WC-Webhook-Topic header")
         if resource not in ("order", "action"):
             return Outcome("ignored", f"topic {topic!r} is not about orders")
-        try:
-            data = json.loads(delivery.body)
-        except ValueError as exc:
-            return Outcome("invalid", f"body is not valid JSON: {exc}")
+        body = read_body(delivery.body)
+        if not body.ok:
+            return self._unreadable_body(session, shop, delivery.id, event, body.error or "",
+                                         body.top_level)
+        data = body.data
         if not isinstance(data, dict):
             return Outcome("invalid", f"body must be a JSON object, got {type(data).__name__}")
         if resource == "action":
@@ -139,12 +182,27 @@ class DeliveryProcessor:
             return self.apply_deleted(session, shop, data)
         return Outcome("ignored", f"order event {event!r} is not handled")
 
+    def _unreadable_body(self, session: Session, shop: ShopSettings, delivery_id: int,
+                         event: str, error: str, top_level: dict[str, Any]) -> Outcome:
+        """A body ``json`` cannot (or must not) parse. If it is a snapshot whose top-level
+        ``id`` could still be read, the order's row records the problem too."""
+        if event not in SNAPSHOT_EVENTS or "id" not in top_level:
+            return Outcome("invalid", error)
+        return self.apply_snapshot(session, shop, delivery_id, top_level,
+                                   restored=event == "restored",
+                                   problem=MappingError({"order": [error]}))
+
     def apply_snapshot(self, session: Session, shop: ShopSettings, delivery_id: int | None,
-                       data: dict[str, Any], *, restored: bool = False) -> Outcome:
+                       data: dict[str, Any], *, restored: bool = False,
+                       problem: MappingError | None = None) -> Outcome:
+        """Apply one order snapshot to its row. ``problem``: the body could not be read in
+        full (``data`` then holds only its top-level scalars), so the row becomes invalid."""
         try:
             header = read_snapshot_header(data)
         except MappingError as exc:
             return Outcome("invalid", f"cannot identify the order: {exc}")
+        if problem is None and header_problems(header):
+            problem = MappingError(header_problems(header))
         if header.status == "checkout-draft":
             return Outcome("ignored", "checkout-draft orders are never invoiced", header.order_id)
 
@@ -155,14 +213,17 @@ class DeliveryProcessor:
             if stale:
                 return Outcome("stale", stale, header.order_id)
 
-        row.order_number = header.number or row.order_number
-        row.order_status = header.status
+        # what fits the columns; an over-long value is the problem reported below
+        row.order_number = _fit(header.number, MAX_ORDER_NUMBER) or row.order_number
+        row.order_status = _fit(header.status, MAX_STATUS)
         row.snapshot_modified_at = header.modified_at or row.snapshot_modified_at
         row.last_delivery_id = delivery_id
         if restored and row.deleted_in_shop:
             row.deleted_in_shop = False
             add_event(session, row, "snapshot", "order restored in the shop")
 
+        if problem is not None:
+            return self._unmappable(session, row, shop, problem, header.order_id)
         if header.status not in shop.invoice_statuses:
             return self._not_invoiceable(session, row, shop, header, created)
         try:
@@ -177,9 +238,10 @@ class DeliveryProcessor:
         return self._new_content(session, row, shop, payload, draft_fingerprint(draft), created)
 
     def apply_deleted(self, session: Session, shop: ShopSettings, data: dict[str, Any]) -> Outcome:
-        order_id = data.get("id")
-        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
-            return Outcome("invalid", f"id: must be a positive integer, got {order_id!r}")
+        try:
+            order_id = parse_order_id(data.get("id"))
+        except ValidationError as exc:
+            return Outcome("invalid", f"cannot identify the order: id: {exc.messages[0]}")
         row = find_sync_row(session, shop.id, order_id, lock=True)
         if row is None:
             return Outcome("ignored", "deleted an order we never received", order_id)
@@ -254,6 +316,10 @@ class DeliveryProcessor:
         return Outcome("applied", f"changed after invoicing (state {row.state})", row.order_id)
 
 
+def _fit(value: str | None, limit: int) -> str | None:
+    return value if value is None or len(value) <= limit else value[:limit - 1] + "…"
+
+
 def _staleness(row: OrderSync, header: SnapshotHeader) -> str | None:
     """Why this snapshot must not replace the row's, or None if it may."""
     if row.snapshot_modified_at is None:
@@ -270,6 +336,6 @@ def _staleness(row: OrderSync, header: SnapshotHeader) -> str | None:
 def _error_payload(data: dict[str, Any]) -> Outcome:
     status = data.get("data", {}).get("status") if isinstance(data.get("data"), dict) else None
     return Outcome("error_payload", (
-        f"WooCommerce sent an error instead of the order: {data.get('code')}: "
-        f"{data.get('message')} (HTTP {status}); usually the webhook's user lacks rights or "
-        "the order was deleted before delivery"))
+        f"WooCommerce sent an error instead of the order: {clip(str(data.get('code')), 200)}: "
+        f"{clip(str(data.get('message')), 500)} (HTTP {clip(str(status), 20)}); usually the "
+        "webhook's user lacks rights or the order was deleted before delivery"))

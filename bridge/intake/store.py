@@ -3,6 +3,12 @@
 The hot path of the webhook: one INSERT and one COMMIT, nothing else. If the database cannot
 take it (down, unreachable, locked past the busy timeout), the delivery goes to the local
 spool instead, still before the 2xx. Parsing and mapping happen later, in the worker.
+
+Header values are the sender's to choose, so the columns that hold them (topic, webhook id,
+delivery id) get them sanitised and cut to fit; ``headers`` keeps every one whole, beside
+the raw body. Should the database still refuse a delivery (a statement error, not an outage),
+it is spooled all the same -- WooCommerce gets its 2xx -- and the spool importer tries it a
+few times before it quarantines the file (``spool.py``); the other files keep importing.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import String, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from bridge.clock import utcnow
-from bridge.intake.group_commit import GroupCommitter
+from bridge.errors import clip
+from bridge.intake.failures import MAX_TRIES, describe, is_outage
+from bridge.intake.group_commit import WAIT_SECONDS, GroupCommitter
 from bridge.intake.spool import Spool, SpooledDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery
@@ -55,26 +64,35 @@ class Receipt:
 
 
 class DeliveryStore:
-    def __init__(self, db: Database, spool: Spool, *, import_interval: float = 2.0) -> None:
+    def __init__(self, db: Database, spool: Spool, *, import_interval: float = 2.0,
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self.db = db
         self.spool = spool
         self.import_interval = import_interval
-        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate)
+        # how long a request waits for the committer to take its row before it spools
+        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate,
+                                        wait_seconds=wait_seconds)
         self._importer: threading.Thread | None = None
         self._importer_lock = threading.Lock()
+        #: failed import tries per spool file (this process's; outages do not count)
+        self._import_tries: dict[str, int] = {}
+        self._tries_lock = threading.Lock()
 
     def store(self, incoming: IncomingDelivery) -> Receipt:
         # The webhook's hot path: a Core INSERT committed together with whatever else is
         # arriving at the same moment (group_commit.py); bench/ingest.py measures it.
         try:
             return Receipt(delivery_id=self.committer.insert(_delivery_values(incoming)))
-        except IntegrityError:
-            raise  # a bug in our schema, not an outage: spooling would loop forever
-        except (DBAPIError, TimeoutError) as exc:
+        except Exception as exc:
             key = Spool.new_key()
             self.spool.write(_spooled(incoming, key))
-            log.warning("database unavailable, delivery spooled",
-                        extra={"shop": incoming.shop, "spool_key": key, "error": _short(exc)})
+            if isinstance(exc, TimeoutError) or is_outage(exc):
+                log.warning("database unavailable, delivery spooled",
+                            extra={"shop": incoming.shop, "spool_key": key,
+                                   "error": describe(exc)})
+            else:  # not an outage: importing it may fail too, and is tried MAX_TRIES times
+                log.error("the database refused the delivery; spooled", extra={
+                    "shop": incoming.shop, "spool_key": key, "error": describe(exc)})
             self.start_importer()
             return Receipt(spool_key=key)
 
@@ -99,16 +117,28 @@ class DeliveryStore:
             time.sleep(self.import_interval)
 
     def import_spool(self, limit: int = 500) -> int:
-        """Move spooled deliveries into the database, oldest first. Returns how many."""
+        """Move spooled deliveries into the database, oldest first. Returns how many.
+
+        Raises on a database outage (nothing is lost: the files stay). A file the database
+        refuses for any other reason is tried again on later calls, MAX_TRIES times in all,
+        then quarantined; the files after it are imported meanwhile."""
         imported = 0
         for path, item in self.spool.items():
             if item is None:
                 continue
-            with self.db.transaction() as session:
-                values = _delivery_values(item, spool_key=item.key, source="spool")
-                insert_ignoring_conflicts(session, Delivery, values, ["spool_key"])
-                exists = session.execute(select(Delivery.id)
-                                         .where(Delivery.spool_key == item.key)).scalar()
+            try:
+                with self.db.transaction() as session:
+                    values = _delivery_values(item, spool_key=item.key, source="spool")
+                    insert_ignoring_conflicts(session, Delivery, values, ["spool_key"])
+                    exists = session.execute(select(Delivery.id)
+                                             .where(Delivery.spool_key == item.key)).scalar()
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                self._failed_import(path, item.key, exc)
+                continue
+            with self._tries_lock:
+                self._import_tries.pop(item.key, None)
             if exists is not None:
                 path.unlink(missing_ok=True)
                 imported += 1
@@ -118,12 +148,26 @@ class DeliveryStore:
             log.info("imported spooled deliveries", extra={"count": imported})
         return imported
 
+    def _failed_import(self, path: Path, key: str, exc: Exception) -> None:
+        with self._tries_lock:
+            tries = self._import_tries[key] = self._import_tries.get(key, 0) + 1
+            if tries >= MAX_TRIES:
+                del self._import_tries[key]
+        if tries < MAX_TRIES:
+            log.warning("importing a spooled delivery failed; it will be tried again",
+                        extra={"spool_key": key, "tries": tries, "error": describe(exc)})
+            return
+        with contextlib.suppress(FileNotFoundError):  # another importer got there first
+            self.spool.quarantine(path, f"import failed {tries} times; the last time with "
+                                        f"{describe(exc)}")
+
 
 def _delivery_values(item: IncomingDelivery | SpooledDelivery, *, spool_key: str | None = None,
                      source: str | None = None) -> dict[str, object]:
     return {
         "shop": item.shop, "source": source or item.source, "received_at": item.received_at,
-        "topic": item.topic, "webhook_id": item.webhook_id, "delivery_id": item.delivery_id,
+        "topic": _fit(item.topic, "topic"), "webhook_id": _fit(item.webhook_id, "webhook_id"),
+        "delivery_id": _fit(item.delivery_id, "delivery_id"),
         "headers": item.headers, "body": item.body,
         "body_sha256": hashlib.sha256(item.body).hexdigest(), "status": "received",
         "spool_key": spool_key,
@@ -138,6 +182,11 @@ def _spooled(incoming: IncomingDelivery, key: str) -> SpooledDelivery:
     )
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+def _fit(value: str | None, column: str) -> str | None:
+    """A header value made storable in its column: NUL and lone surrogates escaped (no
+    text column takes them on PostgreSQL), cut to the column's length."""
+    if value is None:
+        return None
+    column_type = Delivery.__table__.c[column].type
+    assert isinstance(column_type, String) and column_type.length
+    return clip(value, column_type.length)

@@ -25,7 +25,7 @@ from typing import Any
 import pycountry
 
 CODE_LENGTH = 13
-_CODE = re.compile(rf"^\d{{{CODE_LENGTH}}}$")
+_CODE = re.compile(rf"^\d{{{CODE_LENGTH}}}$", re.ASCII)  # "١٢٣..." are digits to Unicode
 
 #: A plausible address, not RFC 5322: something without spaces before one "@", and a domain
 #: of dot-separated labels ending in a label of two or more characters. Internationalised

@@ -16,8 +16,9 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 #: a plain formatted amount as WooCommerce writes it: optional minus, digits, optional
-#: fraction. No exponent, no thousands separator, no currency sign.
-FORMATTED_AMOUNT = re.compile(r"^-?\d+(?:\.(\d+))?$")
+#: fraction. No exponent, no thousands separator, no currency sign. ASCII digits only (``\d``
+#: alone would take ``"١١٨٧.00"``, and Decimal reads those digits).
+FORMATTED_AMOUNT = re.compile(r"^-?\d+(?:\.(\d+))?$", re.ASCII)
 
 
 #: More decimals than this are refused: no currency has more than 4 minor digits, and it keeps

@@ -11,6 +11,13 @@ What the payload looks like (docs/woocommerce.md section 4):
 - ``*_gmt`` dates are UTC without an offset (``"2025-04-02T07:15:33"``);
 - strings may be ``null``; names may carry HTML entities (``&ndash;``, ``&times;``).
 
+Text is sanitised on the way in, so no upstream ever gets it: control characters (NUL, ESC,
+...) and lone surrogates (``"\\ud800"`` is valid JSON but no character) are removed. Single-line
+fields (names, address parts, SKUs) also turn tabs and line breaks into a space -- an invoice
+line or an address has no room for them, and a space keeps the words apart; the customer
+note is the buyer's own multi-line text, so it keeps its line breaks (``\\r\\n`` becomes
+``\\n``) and tabs.
+
 ``load_order`` reads each part (order fields, billing, every line) separately so that one
 bad line does not hide the errors of the others: the ``MappingError`` it raises names every
 field that is wrong. ``read_snapshot_header`` is the lenient reader used before mapping.
@@ -33,7 +40,29 @@ from bridge.mapping import fiscal, money
 from bridge.mapping.draft import SnapshotHeader
 
 MAX_QUANTITY = 10**9
+#: Order ids are BIGINT keys: 1 .. 2^63 - 1 (WooCommerce's are MySQL BIGINT UNSIGNED post ids,
+#: far below this in practice; PHP's own int stops at 2^63 - 1 too).
+MAX_ORDER_ID = 2**63 - 1
+#: The longest order number and status a sync row keeps (its column sizes): WordPress keeps
+#: ``post_status`` in a varchar(20); order numbers are whatever a plugin makes them.
+MAX_ORDER_NUMBER = 64
+MAX_STATUS = 32
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
+#: C0 controls but tab, line feed and carriage return; DEL; C1 controls; lone surrogates.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\t\r\n]+")
+
+
+def single_line(text: str) -> str:
+    """Control characters and lone surrogates removed; tabs and line breaks become one
+    space; stripped."""
+    return _LINE_BREAKS.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+def multi_line(text: str) -> str:
+    """Control characters and lone surrogates removed; line breaks kept as ``\\n``;
+    stripped."""
+    return _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 # --- typed results ---------------------------------------------------------------------
 
@@ -113,9 +142,10 @@ class WooOrder:
 
 
 class Text(fields.Field):
-    """A string; ``null`` and missing read as ``""`` (WooCommerce sends null for unset
-    strings, e.g. ``sku`` of a deleted product). Numbers are accepted as their text (a
-    postcode some plugin stored as a number); lists, objects and booleans are errors."""
+    """A single-line string; ``null`` and missing read as ``""`` (WooCommerce sends null for
+    unset strings, e.g. ``sku`` of a deleted product). Numbers are accepted as their text (a
+    postcode some plugin stored as a number); lists, objects and booleans are errors.
+    Sanitised (see the module's docstring)."""
 
     default_error_messages = {"invalid": "must be a string", "required": "required"}
 
@@ -134,15 +164,23 @@ class Text(fields.Field):
         return self.clean(str(value))
 
     def clean(self, value: str) -> str:
-        return value.strip()
+        return single_line(value)
+
+
+class Note(Text):
+    """Free text on several lines (the customer note): line breaks are kept."""
+
+    def clean(self, value: str) -> str:
+        return multi_line(value)
 
 
 class Name(Text):
     """A product, shipping or fee name: HTML entities decoded (``&ndash;`` -> an en dash) and
-    whitespace stripped, because WooCommerce stores names entity-encoded in places."""
+    whitespace stripped, because WooCommerce stores names entity-encoded in places. Sanitised
+    after decoding, so ``&#10;`` cannot bring a line break back."""
 
     def clean(self, value: str) -> str:
-        return html.unescape(value).strip()
+        return single_line(html.unescape(value))
 
 
 class Checked(Text):
@@ -154,7 +192,7 @@ class Checked(Text):
 
     def clean(self, value: str) -> str:
         try:
-            return str(self.normalise(value))
+            return str(self.normalise(single_line(value)))
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -197,17 +235,20 @@ class WholeNumber(fields.Field):
     default_error_messages = {"required": "required", "null": "required"}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _INTEGER.match(value.strip()):
-            return int(value.strip())
-        raise ValidationError(f"must be a whole number, got {value!r}")
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and _INTEGER.match(value.strip()):
+            number = int(value.strip())
+        if number is None or abs(number) > MAX_ORDER_ID:  # ids and counts fit a BIGINT
+            raise ValidationError(f"must be a whole number, got {_show(value)}")
+        return number
 
 
 class OrderId(fields.Field):
-    """The order id: a positive JSON integer, exactly as ``read_snapshot_header`` wants it."""
+    """The order id: a JSON integer from 1 to 2^63 - 1, as ``read_snapshot_header`` wants it."""
 
     default_error_messages = {"required": "required", "null": "required"}
 
@@ -228,9 +269,21 @@ class GmtDateTime(fields.Field):
 
 
 def parse_order_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"must be a positive integer, got {value!r}")
+    """A JSON integer from 1 to 2^63 - 1. Strings are refused, even of digits: WooCommerce
+    sends the id as a number, and a string one would need its own rules (``"١١٨٧"`` is
+    digits to Python's ``int``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ORDER_ID:
+        raise ValidationError(f"must be an integer from 1 to {MAX_ORDER_ID}, got {_show(value)}")
     return value
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """``repr`` for a message, shortened: a hostile value may be megabytes (or an integer of
+    thousands of digits, which Python refuses to turn into text at all)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def parse_gmt(value: Any) -> datetime | None:
@@ -322,12 +375,13 @@ class OrderFieldsSchema(_Lenient):
     """The order's own (non-nested) fields; nested parts are read by their own schemas."""
 
     id = OrderId(required=True)
-    number = Text()
-    status = Text()
+    number = Text(validate=validate.Length(
+        max=MAX_ORDER_NUMBER, error="longer than {max} characters"))
+    status = Text(validate=validate.Length(max=MAX_STATUS, error="longer than {max} characters"))
     currency = Checked(fiscal.normalise_currency, required=True)
     total = FormattedTotal(required=True)
     date_created_gmt = GmtDateTime(required=True)
-    customer_note = Text()
+    customer_note = Note()
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -389,8 +443,9 @@ def read_meta(data: Mapping[str, Any]) -> tuple[WooMeta, ...]:
 
 def read_snapshot_header(data: Mapping[str, Any]) -> SnapshotHeader:
     """The order id, number, status and date_modified_gmt, best effort: only a missing or
-    non-positive-integer ``id`` is an error, so a delivery whose order is otherwise unusable
-    can still be recorded against the right order."""
+    unusable ``id`` is an error, so a delivery whose order is otherwise unusable can still be
+    recorded against the right order. Number and status are sanitised; ``header_problems``
+    says whether they fit."""
     raw_id = data.get("id") if isinstance(data, Mapping) else None
     try:
         order_id = parse_order_id(raw_id)
@@ -402,10 +457,21 @@ def read_snapshot_header(data: Mapping[str, Any]) -> SnapshotHeader:
     status = data.get("status")
     return SnapshotHeader(
         order_id=order_id,
-        number=(number.strip() or None) if isinstance(number, str) else None,
-        status=(status.strip() or None) if isinstance(status, str) else None,
+        number=(single_line(number) or None) if isinstance(number, str) else None,
+        status=(single_line(status) or None) if isinstance(status, str) else None,
         modified_at=parse_gmt(data.get("date_modified_gmt")),
     )
+
+
+def header_problems(header: SnapshotHeader) -> Errors:
+    """What in the header does not fit a sync row (too long), by field; empty if all fits.
+    Such an order is recorded as ``invalid``, never offered to the database as it is."""
+    errors: Errors = {}
+    for name, value, limit in (("number", header.number, MAX_ORDER_NUMBER),
+                               ("status", header.status, MAX_STATUS)):
+        if value is not None and len(value) > limit:
+            _add(errors, name, f"longer than {limit} characters ({len(value)}): {_show(value)}")
+    return errors
 
 
 def _load(schema: Schema, raw: Any, path: str, errors: Errors) -> Any:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
 
 import migrations
 from bridge.storage.database import Database, ensure_sqlite_folder
@@ -26,8 +26,20 @@ def head_revision() -> str | None:
 
 
 def current_revision(db: Database) -> str | None:
-    with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database is at (None if it was never migrated), read in a read-only
+    transaction: /readyz asks on every probe, and must neither queue for SQLite's write lock
+    (a plain connection here begins IMMEDIATE) nor log (alembic's MigrationContext logs two
+    INFO lines each time it is set up)."""
+    with db.read() as session:
+        return revision_of(session.connection())
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision in ``alembic_version``, on a connection the caller already holds."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    return next(iter(versions), None)  # one row: this project's history has a single head
 
 
 def is_at_head(db: Database) -> bool:

@@ -41,6 +41,10 @@ from bridge.storage.states import DUE_STATES, SyncState
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: Text the upstream (or an operator) chooses, of no documented length -- an invoice id or
+#: number: unbounded on PostgreSQL (migration 0004), so a long one is stored rather than
+#: failing the statement that records an answer. SQLite never enforces a VARCHAR length.
+UpstreamText = String(128).with_variant(Text(), "postgresql")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -77,6 +81,10 @@ class Base(DeclarativeBase):
 
 
 class Delivery(Base):
+    """Header values are the sender's to choose: ``topic``, ``webhook_id`` and ``delivery_id``
+    are stored cut to their column (``bridge.intake.store``); ``headers`` always holds them
+    whole, with ``body`` the raw bytes."""
+
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -91,11 +99,14 @@ class Delivery(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_sha256: Mapped[str] = mapped_column(String(64))
-    #: received -> processed
+    #: received -> processed, or -> quarantined when processing failed MAX_TRIES times
+    #: (bridge/intake/failures.py); ``reason`` says why
     status: Mapped[str] = mapped_column(String(16), default="received")
     #: what processing concluded: applied | unchanged | stale | ignored | invalid |
-    #: error_payload | error (our own bug, recorded instead of retried forever)
+    #: error_payload (error: recorded by older versions for an exception of ours)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    #: processing tries that failed (not counting database outages)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     reason: Mapped[str | None] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(BigInteger)
     processed_at: Mapped[datetime | None] = mapped_column()
@@ -120,13 +131,16 @@ class OrderSync(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shop: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[int] = mapped_column(BigInteger)
+    #: at most MAX_ORDER_NUMBER and MAX_STATUS (bridge/mapping/woocommerce.py): a longer one
+    #: makes the row invalid and is kept here shortened
     order_number: Mapped[str | None] = mapped_column(String(64))
-    #: the WooCommerce status of the latest snapshot (processing, on-hold, ...)
+    #: the WooCommerce status of the latest snapshot (processing, on-hold, ...); WordPress
+    #: keeps it in a varchar(20)
     order_status: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
     upstream: Mapped[str] = mapped_column(String(32))
-    invoice_id: Mapped[str | None] = mapped_column(String(128))
-    invoice_number: Mapped[str | None] = mapped_column(String(128))
+    invoice_id: Mapped[str | None] = mapped_column(UpstreamText)
+    invoice_number: Mapped[str | None] = mapped_column(UpstreamText)
     #: attempts that count towards max_attempts (reset by an operator resync)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
@@ -178,7 +192,7 @@ class DispatchAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
-    invoice_id: Mapped[str | None] = mapped_column(String(128))
+    invoice_id: Mapped[str | None] = mapped_column(UpstreamText)
     content_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_dispatch_attempts_sync_id_id", "sync_id", "id"),)

@@ -73,3 +73,49 @@ def test_readyz_sees_live_workers_and_an_old_backlog(client: FlaskClient, settin
     assert not backlog["ok"] and backlog["oldest_due_age_seconds"] >= 3600
     assert backlog["by_state"] == {"retrying": 1}
     assert body["warnings"] == ["backlog"] and body["status"] == "ready"
+
+
+def _statements(db: Database) -> list[str]:
+    """Every SQL statement ``db`` runs from now on (BEGIN included: on SQLite it is ours)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_args: seen.append(statement))
+    return seen
+
+
+def test_readyz_is_read_only_and_quiet(client: FlaskClient, db: Database,
+                                       caplog: Any) -> None:
+    import logging
+    import re
+
+    client.get("/readyz")  # the first probe may set things up; the next ones must not
+    statements = _statements(db)
+    with caplog.at_level(logging.DEBUG):
+        body = client.get("/readyz").get_json()
+    assert body["checks"]["migrations"]["ok"], body
+    writes = [s for s in statements
+              if re.match(r"\s*(BEGIN IMMEDIATE|BEGIN EXCLUSIVE|INSERT|UPDATE|DELETE|LOCK)", s,
+                          re.IGNORECASE)]
+    assert statements and writes == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+def test_readyz_answers_while_another_connection_holds_the_write_lock(
+        client: FlaskClient, db: Database) -> None:
+    import sqlite3
+
+    import pytest
+
+    if db.is_postgres:
+        pytest.skip("PostgreSQL readers never wait for writers; the write lock is SQLite's")
+    holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # e.g. a long migration, or a writer stuck on a disk
+    try:
+        response = client.get("/readyz")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    body = response.get_json()
+    assert response.status_code == 200 and body["checks"]["migrations"]["ok"], body
