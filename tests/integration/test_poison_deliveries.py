@@ -16,10 +16,11 @@ from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery, OrderSync
-from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
 from bridge.web import create_app
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import WooCommerceWebhook, php_json_encode, send_with_test_client
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
+from sandbox.woocommerce.samples import build_order
+from sandbox.woocommerce.sender import WooCommerceWebhook, send_with_test_client
 from tests.conftest import CLIENT_ID, SHOP, TOKEN, WEBHOOK_SECRET
 
 POISON, NORMAL = 4001, 5001

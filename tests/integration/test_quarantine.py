@@ -28,8 +28,8 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
 from bridge.upstreams import UpstreamRegistry
-from bridge.woocommerce.samples import build_order
-from bridge.woocommerce.sender import php_json_encode
+from bridge.woocommerce.php_json import php_json_encode
+from sandbox.woocommerce.samples import build_order
 from tests.conftest import SHOP, WEBHOOK_SECRET, admin_headers
 
 POISON_ORDER = 666
