@@ -21,8 +21,8 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
-from bridge.upstreams import UpstreamRegistry
 from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.samples import build_order
 from bridge.woocommerce.sender import php_json_encode
 from tests.conftest import CLIENT_ID, SHOP, TOKEN, WEBHOOK_SECRET
@@ -67,7 +67,7 @@ token = "{TOKEN}"
 repeated_order = "{repeated_order}"
 rate_limit = 0
 """)
-    from bridge.config import load_settings
+    from bridge.config.load import load_settings
 
     settings = load_settings(config)
     db = Database.from_settings(settings.database)

@@ -9,13 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.intake.process import DeliveryProcessor
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, SyncEvent
-from bridge.upstreams import UpstreamRegistry
 from bridge.upstreams.memory import InMemoryUpstream
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.samples import Billing, build_order
 from bridge.woocommerce.sender import WooCommerceWebhook, send_with_test_client
 from tests.conftest import ADMIN_TOKEN, SHOP, WEBHOOK_SECRET, admin_headers

@@ -20,8 +20,8 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync
-from bridge.upstreams import UpstreamRegistry
 from bridge.upstreams.econt.simulator import RunningSimulator, SimulatorState, run_simulator
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.samples import build_order
 from bridge.woocommerce.sender import php_json_encode
 from tests.conftest import CLIENT_ID, SHOP, TOKEN

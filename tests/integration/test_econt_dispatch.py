@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery

@@ -19,7 +19,6 @@ from typing import Any
 
 import requests
 
-from bridge.config import DispatchSettings, EcontSettings
 from bridge.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
@@ -31,23 +30,23 @@ from bridge.errors import (
 from bridge.mapping.draft import InvoiceDraft
 from bridge.upstreams.base import InvoiceRef
 from bridge.upstreams.econt import assumptions as econt
+from bridge.upstreams.econt.settings import EcontSettings
 from bridge.upstreams.http import HttpClient, parse_retry_after
 
 
 class EcontUpstream:
     kind = "econt"
 
-    def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None,
-                 dispatch: DispatchSettings | None = None) -> None:
-        dispatch = dispatch or DispatchSettings()
+    def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None) -> None:
         self.settings = settings
         self.url = settings.base_url + econt.PUT_INVOICE_PATH
-        self.http = http or HttpClient(connect_timeout=dispatch.connect_timeout,
-                                       read_timeout=dispatch.read_timeout)
+        self.timeout = settings.timeouts
+        self.http = http or HttpClient(connect_timeout=self.timeout[0],
+                                       read_timeout=self.timeout[1])
 
     @property
     def dedupes_repeats(self) -> bool:
-        return self.settings.repeated_order in ("reject", "return_existing")
+        return self.settings.dedupes_repeats
 
     def render(self, draft: InvoiceDraft) -> dict[str, Any]:
         from bridge.upstreams.econt.schema import render_invoice
@@ -60,13 +59,13 @@ class EcontUpstream:
         return {"connect": connect, **payload}
 
     def create_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef:
-        response = self.http.post_json(self.url, self.request_body(payload))
+        response = self.http.post_json(self.url, self.request_body(payload), timeout=self.timeout)
         return interpret_response(response)
 
     def check_credentials(self) -> str:
         """Probe the keys with a put that has no order (see assumptions.PROBE_ACCEPTED_STATUS):
         it cannot create an invoice. Raises the usual upstream errors."""
-        response = self.http.post_json(self.url, self.request_body({}))
+        response = self.http.post_json(self.url, self.request_body({}), timeout=self.timeout)
         if response.status_code == econt.PROBE_ACCEPTED_STATUS:
             return f"credentials accepted by {self.settings.base_url}"
         interpret_response(response)  # raises for 401/403/404/429/5xx/other 4xx
