@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy import Integer, String, cast, insert, literal, select
 
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.mapping.build import map_order
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from sandbox.woocommerce.samples import build_order
 
 SHOP = "shop"

@@ -157,7 +157,7 @@ def fresh_pg_url() -> str | None:
         return None
     from sqlalchemy import create_engine, text
 
-    from bridge.config import normalise_database_url
+    from bridge.config.sections import normalise_database_url
 
     url = normalise_database_url(admin)
     name = f"bench_{uuid.uuid4().hex[:8]}"

@@ -41,7 +41,7 @@ from bench.common import (
     workdir,
     write_config,
 )
-from bridge.config import load_settings
+from bridge.config.load import load_settings
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync

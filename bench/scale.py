@@ -39,7 +39,8 @@ from bench.common import (
 )
 from bench.dispatch import Simulator
 from bench.ingest import GUNICORN, SECRET, gunicorn, open_loop, signed
-from bridge.config import Settings, load_settings
+from bridge.config.load import load_settings
+from bridge.config.model import Settings
 from bridge.dispatch.claims import claim_due
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade

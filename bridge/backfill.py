@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.errors import BridgeError, MappingError
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery

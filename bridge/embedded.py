@@ -12,11 +12,11 @@ import threading
 
 from waitress.server import create_server
 
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.web import create_app
 
 log = logging.getLogger(__name__)

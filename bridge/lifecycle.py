@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bridge.config import ShopSettings
+from bridge.config.model import ShopSettings
 from bridge.storage.models import OrderSync
 from bridge.storage.repository import add_event
 from bridge.storage.states import SyncState

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridge import lifecycle
 from bridge.clock import utcnow
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.errors import BridgeError, MappingError
 from bridge.mapping.build import map_order
 from bridge.mapping.fingerprint import draft_fingerprint
@@ -25,7 +25,7 @@ from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync, ShopState
 from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 
 
 class OperationRefused(BridgeError):

@@ -16,11 +16,12 @@ from flask import Flask, current_app, g, jsonify
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from bridge.config import Settings, load_settings
+from bridge.config.load import load_settings
+from bridge.config.model import Settings
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore
 from bridge.storage.database import Database
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 
 EXTENSION = "invoice_bridge"
 

@@ -26,7 +26,7 @@ def _url() -> str:
     if os.environ.get("INVOICE_BRIDGE_DATABASE_URL"):
         return os.environ["INVOICE_BRIDGE_DATABASE_URL"]
     if os.environ.get("INVOICE_BRIDGE_CONFIG"):
-        from bridge.config import load_settings
+        from bridge.config.load import load_settings
 
         return load_settings().database.url
     return config.get_main_option("sqlalchemy.url") or "sqlite:///var/invoice-bridge.db"

@@ -20,7 +20,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from bridge.config import load_settings
+from bridge.config.load import load_settings
 from bridge.embedded import EmbeddedService
 from bridge.logs import configure_logging
 from bridge.storage.models import Delivery, OrderSync

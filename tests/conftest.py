@@ -23,10 +23,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
-from bridge.config import Settings, normalise_database_url, parse_settings
+from bridge.config.load import parse_settings
+from bridge.config.model import Settings
+from bridge.config.sections import normalise_database_url
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.web import create_app
 from sandbox.memory import InMemoryUpstream
 

@@ -18,7 +18,8 @@ from typing import NoReturn
 
 import click
 
-from bridge.config import Settings, load_settings
+from bridge.config.load import load_settings
+from bridge.config.model import Settings
 from bridge.errors import ConfigError
 from bridge.logs import configure_logging
 from bridge.storage.database import Database

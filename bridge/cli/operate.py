@@ -119,7 +119,7 @@ def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], state: str | Non
     """Re-map orders from their latest snapshot and send them again: the given ORDER_IDS, or
     every order in --state (e.g. failed)."""
     from bridge.operations import OperationRefused, resync_many
-    from bridge.upstreams import UpstreamRegistry
+    from bridge.upstreams.registry import UpstreamRegistry
 
     if bool(order_ids) == bool(state):
         fail("give either ORDER_IDS or --state", 2)
@@ -210,8 +210,7 @@ def _set_paused(ctx: Context, shop: str, paused: bool, reason: str | None) -> No
 
 def _when(value: str) -> datetime:
     """An ISO date/time (UTC unless it says otherwise) or a duration ago: 2h, 3d."""
-    from bridge.config import _duration
-    from bridge.errors import ConfigError
+    from bridge.config.fields import parse_duration
 
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -219,8 +218,8 @@ def _when(value: str) -> datetime:
     except ValueError:
         pass
     try:
-        return datetime.now(UTC) - timedelta(seconds=_duration(value, "--since"))
-    except ConfigError:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    except ValueError:
         raise click.BadParameter("an ISO date-time (2026-11-01T00:00Z) or a duration ago "
                                  "(6h, 3d)") from None
 
@@ -272,7 +271,7 @@ def check_config(ctx: Context) -> None:
     from bridge.errors import UpstreamAccountError, UpstreamError
     from bridge.storage.database import Database
     from bridge.storage.migrate import current_revision, head_revision
-    from bridge.upstreams import UpstreamRegistry
+    from bridge.upstreams.registry import UpstreamRegistry
     from bridge.woocommerce.rest import WooRestAuthError, WooRestClient, WooRestError
 
     settings = ctx.settings()

@@ -32,7 +32,7 @@ from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle
-from bridge.config import ShopSettings
+from bridge.config.model import ShopSettings
 from bridge.dispatch.claims import Claim
 from bridge.dispatch.retry import RetryPolicy
 from bridge.errors import (

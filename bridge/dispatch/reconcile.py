@@ -17,7 +17,7 @@ from sqlalchemy import or_, update
 
 from bridge.backfill import backfill
 from bridge.clock import Clock
-from bridge.config import Settings, ShopSettings
+from bridge.config.model import Settings, ShopSettings
 from bridge.storage.database import Database
 from bridge.storage.models import ShopState
 from bridge.storage.repository import insert_ignoring_conflicts

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.config import RetrySettings
+from bridge.config.model import RetrySettings
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from bridge import metrics
 from bridge.clock import Clock
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch import outcomes
 from bridge.dispatch.claims import Claim, claim_in, expired_leases
 from bridge.dispatch.ratelimit import RateLimiter
@@ -51,7 +51,7 @@ from bridge.logs import log_context
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, WorkerHeartbeat
 from bridge.storage.repository import insert_ignoring_conflicts
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bridge import lifecycle, metrics
 from bridge.clock import Clock
-from bridge.config import Settings, ShopSettings
+from bridge.config.model import Settings, ShopSettings
 from bridge.errors import MappingError, clip
 from bridge.intake.backlog import PROCESSED, QUARANTINED, RECEIVED
 from bridge.intake.body import read_body
@@ -51,7 +51,7 @@ from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
 from bridge.storage.states import SyncState
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
 

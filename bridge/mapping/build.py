@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bridge.config import MappingSettings, ShopSettings
+from bridge.config.model import MappingSettings, ShopSettings
 from bridge.errors import MappingError
 from bridge.mapping import fiscal, money
 from bridge.mapping.draft import Buyer, InvoiceDraft, InvoiceLine, LineKind

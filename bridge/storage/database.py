@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bridge.config import DatabaseSettings, normalise_database_url
+from bridge.config.model import DatabaseSettings
+from bridge.config.sections import normalise_database_url
 
 _BEGIN_OPTION = "bridge_sqlite_begin"
 

@@ -51,9 +51,10 @@ class HttpClient:
                 self._sessions.append(session)
         return session
 
-    def post_json(self, url: str, body: Mapping[str, Any]) -> requests.Response:
+    def post_json(self, url: str, body: Mapping[str, Any], *,
+                  timeout: tuple[float, float] | None = None) -> requests.Response:
         with map_transport_errors():
-            return self.session().post(url, json=body, timeout=self.timeout,
+            return self.session().post(url, json=body, timeout=timeout or self.timeout,
                                        allow_redirects=False)
 
     def close(self) -> None:

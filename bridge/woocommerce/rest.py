@@ -41,7 +41,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 import bridge
-from bridge.config import WooRestSettings, is_loopback_url
+from bridge.config.fields import is_loopback_url
+from bridge.config.model import WooRestSettings
 from bridge.errors import BridgeError
 
 __all__ = [

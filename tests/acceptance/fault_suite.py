@@ -409,7 +409,7 @@ def _fresh_pg_database() -> str:
 
     from sqlalchemy import create_engine, text
 
-    from bridge.config import normalise_database_url
+    from bridge.config.sections import normalise_database_url
 
     admin_url = os.environ["INVOICE_BRIDGE_TEST_PG_URL"]
     name = f"fault_suite_{uuid.uuid4().hex[:8]}"

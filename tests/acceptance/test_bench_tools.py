@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bench.backlog import seed_history, seed_sync_rows
 from bench.common import free_port, running, wait_http, write_config
 from bench.dispatch import Simulator, worker_run
-from bridge.config import load_settings
+from bridge.config.load import load_settings
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery, OrderSync

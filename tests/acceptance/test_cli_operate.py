@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.cli import cli
-from bridge.config import load_settings
+from bridge.config.load import load_settings
 from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
 from sandbox.econt import (

@@ -21,7 +21,7 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
 from sandbox.woocommerce.samples import build_order
@@ -67,7 +67,7 @@ token = "{TOKEN}"
 repeated_order = "{repeated_order}"
 rate_limit = 0
 """)
-    from bridge.config import load_settings
+    from bridge.config.load import load_settings
 
     settings = load_settings(config)
     db = Database.from_settings(settings.database)

@@ -9,12 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.intake.process import DeliveryProcessor
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, SyncEvent
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.samples import Billing, build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook, send_with_test_client

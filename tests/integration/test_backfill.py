@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bridge.backfill import BackfillUnavailable, backfill
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.reconcile import Reconciler
 from bridge.dispatch.worker import Worker
 from bridge.intake.process import DeliveryProcessor
@@ -22,7 +22,7 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery, OrderSync, ShopState
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.rest_simulator import (

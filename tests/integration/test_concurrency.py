@@ -20,7 +20,7 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
 from sandbox.woocommerce.samples import build_order

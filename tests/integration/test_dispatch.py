@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bridge.clock import FakeClock
-from bridge.config import Settings, normalise_database_url
+from bridge.config.model import Settings
+from bridge.config.sections import normalise_database_url
 from bridge.dispatch import outcomes
 from bridge.dispatch.claims import claim_due
 from bridge.dispatch.retry import RetryPolicy
@@ -34,8 +35,8 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.storage.repository import set_shop_paused
-from bridge.upstreams import UpstreamRegistry
 from bridge.upstreams.base import InvoiceRef
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.samples import build_order

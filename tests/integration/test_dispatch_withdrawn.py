@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.claims import Claim, claim_due
 from bridge.dispatch.worker import Worker
 from bridge.errors import (
@@ -30,7 +30,7 @@ from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import DispatchAttempt, OrderSync
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.samples import build_order

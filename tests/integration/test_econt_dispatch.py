@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.clock import FakeClock
-from bridge.config import EcontSettings, Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.errors import UpstreamRejected
 from bridge.intake.spool import Spool
@@ -23,6 +23,7 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.upstreams.econt.adapter import EcontUpstream
+from bridge.upstreams.econt.settings import EcontSettings
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
 from sandbox.woocommerce.samples import sample_orders

@@ -17,12 +17,12 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.test import TestResponse
 
 from bridge.admin.openapi import API_PREFIX, openapi_document
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.errors import UpstreamRejected, UpstreamTimeout
 from bridge.intake.process import DeliveryProcessor
 from bridge.storage.database import Database
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.samples import Billing, build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook, send_with_test_client

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from bridge.clock import FakeClock
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync, SyncEvent
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from sandbox.memory import InMemoryUpstream
 from sandbox.woocommerce.samples import Billing, build_order
 from sandbox.woocommerce.sender import (

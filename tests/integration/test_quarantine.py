@@ -20,14 +20,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from bridge.cli import cli
-from bridge.config import Settings
+from bridge.config.model import Settings
 from bridge.intake.failures import MAX_TRIES
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool, SpooledDelivery
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
-from bridge.upstreams import UpstreamRegistry
+from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.woocommerce.samples import build_order
 from tests.conftest import SHOP, WEBHOOK_SECRET, admin_headers

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.config import WooRestSettings
+from bridge.config.model import WooRestSettings
 from bridge.woocommerce.rest import (
     WooRestAuthError,
     WooRestClient,

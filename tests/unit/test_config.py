@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bridge.config import load_settings, parse_settings
+from bridge.config.load import load_settings, parse_settings
 from bridge.errors import ConfigError
 from tests.conftest import CLIENT_ID, TOKEN, base_config, merge
 
@@ -64,6 +64,12 @@ def test_defaults(tmp_path: Path) -> None:
     ({"database": {"url": "mysql://x"}}, "database.url: only sqlite:/// and postgresql://"),
     ({"server": {"port": "80"}}, "server.port: must be a whole number"),
     ({"surprise": 1}, "surprise: unknown setting"),
+    ({"shops": [{"upstream": {"kind": "nope"}}]},
+     "shops[shop].upstream.kind: must be one of econt"),
+    ({"shops": [{"upstream": {"read_timeout": "40s"}}]},
+     "dispatch.lease: must exceed shops[shop].upstream's timeouts (42s)"),
+    ({"dispatch": {"retry": {"schedule": ["5s", "soon"]}}},
+     "dispatch.retry.schedule[1]: must be a duration"),
 ])
 def test_errors_name_the_key(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as error:
@@ -146,3 +152,20 @@ def test_secrets_never_show_in_repr(tmp_path: Path) -> None:
     for secret in ("wc_test_secret", TOKEN, CLIENT_ID, "admin-token-for-tests",
                    "db-password-123", "ck_abc123", "cs_def456"):
         assert secret not in text
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(tmp_path, {"server": {"port": 0}, "shops": [{"on_change": "x",
+                                                            "upstream": {"language": "de"}}]})
+    message = str(error.value)
+    for key in ("server.port", "shops[shop].on_change", "shops[shop].upstream.language"):
+        assert key in message
+
+
+def test_an_upstream_may_set_its_own_timeouts(tmp_path: Path) -> None:
+    settings = parse(tmp_path, {"dispatch": {"lease": "2m"},
+                                "shops": [{"upstream": {"read_timeout": "90s"}}]})
+    assert settings.shops["shop"].upstream.timeouts == (2.0, 90.0)
+    inherited = parse(tmp_path).shops["shop"].upstream
+    assert inherited.timeouts == (2.0, 5.0)  # [dispatch]'s, from base_config

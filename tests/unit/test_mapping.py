@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from bridge.config import EcontSettings, MappingSettings, ShopSettings
+from bridge.config.model import MappingSettings, ShopSettings
 from bridge.errors import MappingError
 from bridge.mapping import fiscal, money
 from bridge.mapping.build import map_order
 from bridge.mapping.woocommerce import read_snapshot_header
 from bridge.upstreams.econt.schema import render_invoice
+from bridge.upstreams.econt.settings import EcontSettings
 from sandbox.woocommerce.samples import Billing, Fee, Item, Shipping, build_order, sample_orders
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

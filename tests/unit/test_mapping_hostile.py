@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.config import EcontSettings, ShopSettings
+from bridge.config.model import ShopSettings
 from bridge.errors import MAX_ERRORS_TEXT, MappingError, format_field_errors
 from bridge.mapping.build import map_order
 from bridge.mapping.woocommerce import (
@@ -20,6 +20,7 @@ from bridge.mapping.woocommerce import (
 )
 from bridge.storage.models import OrderSync
 from bridge.upstreams.econt.schema import render_invoice
+from bridge.upstreams.econt.settings import EcontSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHOP = ShopSettings(

@@ -12,11 +12,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.config import EcontSettings, ShopSettings
+from bridge.config.model import ShopSettings
 from bridge.errors import MappingError
 from bridge.mapping.build import map_order
 from bridge.mapping.woocommerce import read_snapshot_header
 from bridge.upstreams.econt.schema import render_invoice
+from bridge.upstreams.econt.settings import EcontSettings
 from sandbox.woocommerce.samples import build_order
 from tests.strategies import order_params, orders
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.config import RetrySettings
+from bridge.config.model import RetrySettings
 from bridge.dispatch.retry import RetryPolicy
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

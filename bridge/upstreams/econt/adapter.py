@@ -23,10 +23,10 @@ from typing import Any
 
 import requests
 
-from bridge.config import DispatchSettings, EcontSettings
 from bridge.mapping.draft import InvoiceDraft
 from bridge.upstreams.base import InvoiceRef
 from bridge.upstreams.econt import assumptions as econt
+from bridge.upstreams.econt.settings import EcontSettings
 from bridge.upstreams.failures import failure_from_answer
 from bridge.upstreams.http import HttpClient, parse_retry_after
 
@@ -34,17 +34,16 @@ from bridge.upstreams.http import HttpClient, parse_retry_after
 class EcontUpstream:
     kind = "econt"
 
-    def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None,
-                 dispatch: DispatchSettings | None = None) -> None:
-        dispatch = dispatch or DispatchSettings()
+    def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None) -> None:
         self.settings = settings
         self.url = settings.base_url + econt.PUT_INVOICE_PATH
-        self.http = http or HttpClient(connect_timeout=dispatch.connect_timeout,
-                                       read_timeout=dispatch.read_timeout)
+        self.timeout = settings.timeouts
+        self.http = http or HttpClient(connect_timeout=self.timeout[0],
+                                       read_timeout=self.timeout[1])
 
     @property
     def dedupes_repeats(self) -> bool:
-        return self.settings.repeated_order in ("reject", "return_existing")
+        return self.settings.dedupes_repeats
 
     def render(self, draft: InvoiceDraft) -> dict[str, Any]:
         from bridge.upstreams.econt.schema import render_invoice
@@ -57,13 +56,13 @@ class EcontUpstream:
         return {"connect": connect, **payload}
 
     def create_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef:
-        response = self.http.post_json(self.url, self.request_body(payload))
+        response = self.http.post_json(self.url, self.request_body(payload), timeout=self.timeout)
         return interpret_response(response)
 
     def check_credentials(self) -> str:
         """Probe the keys with a put that has no order (see assumptions.PROBE_ACCEPTED_STATUS):
         it cannot create an invoice. Raises the usual upstream errors."""
-        response = self.http.post_json(self.url, self.request_body({}))
+        response = self.http.post_json(self.url, self.request_body({}), timeout=self.timeout)
         # e-Cont.md's own validation failure, not a gateway's 400 page: the keys passed.
         if (response.status_code == econt.PROBE_ACCEPTED_STATUS
                 and econt.is_error_envelope(_json_object(response))):

@@ -1,0 +1,146 @@
+"""The settings tree: frozen dataclasses, read by the rest of the code.
+
+``bridge.config.load`` builds it from the TOML file; tests may build it directly. Secrets are
+fields with ``repr=False``, so a logged or printed settings object leaks none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from bridge.upstreams.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    UpstreamSettings,
+)
+
+#: WooCommerce statuses that create an invoice unless a shop says otherwise: the order is
+#: either paid (processing, completed) or awaiting an offline payment the invoice asks for
+#: (on-hold: bank transfer, cheque). ``pending`` is left out on purpose: abandoned checkouts
+#: sit in it forever and would each get an invoice e-mailed to the buyer.
+DEFAULT_INVOICE_STATUSES = ("processing", "on-hold", "completed")
+ON_CHANGE_POLICIES = ("review", "ignore")
+JITTER_MODES = ("full", "equal", "none")
+
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = field(repr=False)  # may carry a password
+    #: SQLite only: FULL syncs the WAL on every commit, so an acknowledged delivery survives
+    #: a power cut; NORMAL is faster but may lose the last commits on power loss.
+    sqlite_synchronous: str = "FULL"
+    #: apply migrations when ``run``/``worker``/``serve`` start (default: on for SQLite).
+    auto_migrate: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: where authentic deliveries are written when the database is unreachable.
+    spool_dir: str = "var/spool"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    #: /readyz warns when the newest worker heartbeat is older than this ...
+    max_heartbeat_age: float = 60.0
+    #: ... or when a due row has waited longer than this
+    max_due_age: float = 900.0
+    #: ... or when a stored delivery has waited longer than this to be processed
+    max_intake_age: float = 300.0
+    #: also answer 503 for those warnings. Off by default: a receiver that can still store
+    #: deliveries must stay in the load balancer, or WooCommerce's deliveries fail for good.
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_attempts: int = 8
+    base: float = 30.0
+    factor: float = 4.0
+    cap: float = 12 * 3600.0
+    #: stop retrying once the first attempt is this old, whatever the attempt count.
+    max_age: float = 3 * 86400.0
+    jitter: str = "full"
+    #: explicit upper bounds (seconds) for the delay before retry 1, 2, ...; overrides
+    #: base/factor when given. The last value repeats.
+    schedule: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    poll_interval: float = 1.0
+    concurrency: int = 4
+    #: claimed rows kept queued beyond those in flight (see config.example.toml)
+    claim_ahead: int = 4
+    lease: float = 60.0
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    shutdown_grace: float = 20.0
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+
+@dataclass(frozen=True)
+class WooRestSettings:
+    url: str
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    timeout: float = 60.0
+    #: reconcile every N seconds from the worker (0 = off).
+    reconcile_interval: float = 0.0
+    #: how far back each reconciliation looks.
+    reconcile_window: float = 86400.0
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    timezone: str = "Europe/Chisinau"
+    idno_meta_keys: tuple[str, ...] = ("_billing_fiscal_code", "_billing_idno", "billing_idno")
+    idnp_meta_keys: tuple[str, ...] = ("_billing_idnp", "billing_idnp")
+    product_unit: str = "pcs"
+    shipping_name: str = "Shipping"
+    rounding_name: str = "Rounding difference"
+    adjustment_name: str = "Discount capped at the order total"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    id: str
+    webhook_secret: str = field(repr=False)
+    upstream: UpstreamSettings
+    invoice_statuses: tuple[str, ...] = DEFAULT_INVOICE_STATUSES
+    #: send orders whose total is 0 (100% coupons): an invoice *for payment* of nothing is
+    #: e-mailed to the buyer, so by default they are skipped with a reason
+    invoice_zero_total: bool = False
+    on_change: str = "review"
+    mapping: MappingSettings = field(default_factory=MappingSettings)
+    woocommerce: WooRestSettings | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings
+    shops: Mapping[str, ShopSettings]
+    server: ServerSettings = field(default_factory=ServerSettings)
+    dispatch: DispatchSettings = field(default_factory=DispatchSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    admin_tokens: tuple[str, ...] = field(default=(), repr=False)
+    log_format: str = "json"
+    log_level: str = "INFO"
+    source: str | None = None
+
+    def shop(self, shop_id: str) -> ShopSettings | None:
+        return self.shops.get(shop_id)
