@@ -3,6 +3,10 @@
 The web side is served by waitress (a production WSGI server, pure Python); the worker runs
 in a thread beside it and is woken by every stored delivery. ``demo`` and the acceptance
 tests start exactly this, on a free port, and stop it with ``stop()``.
+
+The server refuses request headers (request line included) over ``MAX_HEADER_BYTES`` with
+431 and bodies over ``server.max_body_bytes`` with 413 before the app reads them: a request
+the app never sees costs no work and leaves no log line.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from bridge.web import create_app
 
 log = logging.getLogger(__name__)
 
+#: request line plus headers. WooCommerce sends about 1 KB; a reverse proxy adds a few
+#: X-Forwarded-* lines. (waitress's own default is 256 KB.)
+MAX_HEADER_BYTES = 16 * 1024
+
 
 class EmbeddedService:
     def __init__(self, settings: Settings, *, host: str | None = None, port: int | None = None,
@@ -38,6 +46,8 @@ class EmbeddedService:
             host=host if host is not None else settings.server.host,
             port=port if port is not None else settings.server.port,
             threads=threads, ident="invoice-bridge", clear_untrusted_proxy_headers=True,
+            max_request_header_size=MAX_HEADER_BYTES,
+            max_request_body_size=settings.server.max_body_bytes,
         )
         self._threads: list[threading.Thread] = []
 
