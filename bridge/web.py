@@ -65,15 +65,16 @@ def create_app(settings: Settings | None = None, *, config: str | None = None,
     if runtime.store.spool.pending():  # left over from an outage before a restart
         runtime.store.start_importer()
 
+    from bridge import metrics
     from bridge.admin.api import bp as admin_bp
     from bridge.health import bp as health_bp
-    from bridge.metrics import bp as metrics_bp
     from webhooks.woocommerce import bp as webhooks_bp
 
+    metrics.register_shops(settings.shops)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
-    app.register_blueprint(metrics_bp)
+    app.register_blueprint(metrics.bp)
     app.teardown_appcontext(_close_session)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)

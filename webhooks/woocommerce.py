@@ -9,8 +9,9 @@ so this endpoint answers non-2xx only when the request is not from the shop at a
   content: a bad order is the worker's to record, not a reason to lose the delivery.
 
 Nothing from an unauthenticated request is stored beyond a log line and a counter: the log
-line carries at most ``LOGGED_CHARS`` of each header, so a forged request cannot slow the log
-down.
+line carries at most ``LOGGED_CHARS`` of each header, and the counter's labels come from
+closed sets (``bridge.metrics``), so forged requests can neither slow the log down nor add
+series to ``/metrics``.
 """
 
 from __future__ import annotations

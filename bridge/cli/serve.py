@@ -51,6 +51,7 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
 @pass_context
 def worker(ctx: Context) -> None:
     """Only the dispatcher (run beside `gunicorn 'app:create_app()'` for scale-out)."""
+    from bridge import metrics
     from bridge.dispatch.worker import Worker
     from bridge.storage.database import Database
     from bridge.storage.migrate import upgrade
@@ -59,6 +60,7 @@ def worker(ctx: Context) -> None:
     db = Database.from_settings(settings.database)
     if settings.database.auto_migrate:
         upgrade(db)
+    metrics.register_shops(settings.shops)
     instance = Worker(settings, db)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: instance.stop())
