@@ -15,6 +15,27 @@ from bridge.cli import EXIT_FAILED, EXIT_UNAVAILABLE, Context, cli, fail, pass_c
 ATTENTION = ("failed", "review", "invalid")
 
 
+class OrderIdType(click.ParamType):
+    """An order id in ASCII digits, 1 to 2^63 - 1 (click's INT, like ``int()``, also takes
+    ``١١٨٧`` as 1187, and any size)."""
+
+    name = "order_id"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        from bridge.order_ids import is_order_id, parse_order_id
+
+        if is_order_id(value):
+            return int(value)
+        try:
+            return parse_order_id(str(value))
+        except ValueError as exc:
+            self.fail(f"{str(value)[:40]!r}: {exc}", param, ctx)
+
+
+ORDER_ID = OrderIdType()
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--check", is_flag=True,
@@ -87,7 +108,7 @@ def _print_status(report: dict[str, Any]) -> None:
 
 @cli.command()
 @click.argument("shop")
-@click.argument("order_ids", nargs=-1, type=int)
+@click.argument("order_ids", nargs=-1, type=ORDER_ID)
 @click.option("--state", default=None, help="Resync every order of the shop in this state.")
 @click.option("--force", is_flag=True,
               help="Send even if an invoice was already accepted (may create a second one).")
@@ -135,7 +156,7 @@ def _ids_in_state(db: Any, shop: str, state: str | None) -> list[int]:
 
 @cli.command()
 @click.argument("shop")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ORDER_ID)
 @click.option("--reason", required=True, help="Why it must not be invoiced.")
 @pass_context
 def skip(ctx: Context, shop: str, order_id: int, reason: str) -> None:
