@@ -19,7 +19,7 @@ from bridge.admin.params import (
     order_ids_field,
     query_limit,
 )
-from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
+from bridge.admin.views import attempt_view, delivery_view, event_view, row_view, shop_view
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
 from bridge.storage.states import SyncState
@@ -137,7 +137,7 @@ def get_order(shop: str, order_id: int) -> Any:
         "order": row_view(row, with_payload=True),
         "attempts": [attempt_view(a) for a in attempts],
         "deliveries": [delivery_view(d) for d in deliveries],
-        "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in events],
+        "events": [event_view(e) for e in events],
     })
 
 
