@@ -117,6 +117,11 @@ def _api_error(error: ApiError) -> Any:
     return (body, status, headers) if headers else (body, status)
 
 
-def _http_error(error: HTTPException) -> tuple[Any, int]:
+def _http_error(error: HTTPException) -> tuple[Any, int, list[tuple[str, str]]]:
     code = (error.name or "error").lower().replace(" ", "_")
-    return error_response(error.code or 500, code, error.description or "")
+    body, status = error_response(error.code or 500, code, error.description or "")
+    # werkzeug's own headers (405's Allow, 416's Content-Range ...), minus the content type:
+    # the body is ours, and JSON
+    headers = [(name, value) for name, value in error.get_headers()
+               if name.lower() != "content-type"]
+    return body, status, headers
