@@ -71,6 +71,15 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class ListenAddress:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class HealthSettings:
     #: /readyz warns when the newest worker heartbeat is older than this ...
     max_heartbeat_age: float = 60.0
@@ -179,6 +188,8 @@ class Settings:
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     admin_tokens: tuple[str, ...] = field(default=(), repr=False)
+    #: where the admin API and /metrics listen, away from the webhooks (None: beside them)
+    admin_listen: ListenAddress | None = None
     log_format: str = "json"
     log_level: str = "INFO"
     source: str | None = None
@@ -310,6 +321,21 @@ def _duration(value: Any, key: str) -> float:
     if seconds < 0:
         raise ConfigError(f"{key}: must not be negative")
     return seconds
+
+
+_LISTEN = re.compile(r"^(?:(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):)?"
+                     r"(?P<port>[0-9]{1,5})$")
+
+
+def _listen_address(value: str, key: str) -> ListenAddress:
+    """``"127.0.0.1:8081"``, ``"[::1]:8081"``, ``"0.0.0.0:8081"``, or a port alone
+    (``"8081"``: loopback, the safe default for an admin listener)."""
+    match = _LISTEN.match(value.strip())
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ConfigError(f"{key}: must be HOST:PORT (e.g. 127.0.0.1:8081) or a port; "
+                          f"got {value!r}")
+    return ListenAddress(host=match["v6"] or match["host"] or "127.0.0.1",
+                         port=int(match["port"]))
 
 
 def is_loopback_url(url: str) -> bool:
@@ -538,7 +564,13 @@ def parse_settings(data: Mapping[str, Any], *, env: Mapping[str, str] | None = N
 
     admin_section = root.section("admin")
     tokens: tuple[str, ...] = ()
+    admin_listen = None
     if admin_section is not None:
+        if admin_section.has("listen"):
+            admin_listen = _listen_address(admin_section.str("listen"), admin_section.key("listen"))
+            if admin_listen.port == server.port:
+                raise ConfigError(f"{admin_section.key('listen')}: must use another port than "
+                                  f"server.port ({server.port})")
         if admin_section.has("tokens_env"):
             raw = admin_section.secret("tokens") or ""
             tokens = tuple(t.strip() for t in raw.split(",") if t.strip())
@@ -574,6 +606,7 @@ def parse_settings(data: Mapping[str, Any], *, env: Mapping[str, str] | None = N
         health=_health(root.section("health")),
         shops=shops,
         admin_tokens=tokens,
+        admin_listen=admin_listen,
         log_format=log_format,
         log_level=log_level,
         source=source,

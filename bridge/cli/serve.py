@@ -43,6 +43,9 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     _interrupt_on_sigterm()
     click.echo(f"invoice-bridge listening on {service.url} "
                f"(webhooks: {service.url}/webhooks/woocommerce/<shop>)", err=True)
+    if service.admin_server is not None:
+        click.echo(f"admin API and metrics on {service.admin_url} "
+                   f"({service.admin_url}/admin/api, {service.admin_url}/metrics)", err=True)
     service.serve_forever()
     _exit_without_waiting_for(service.worker.abandoned)
 
