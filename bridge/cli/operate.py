@@ -263,6 +263,29 @@ def backfill(ctx: Context, shop: str, since: str, until: str | None) -> None:
                + (f", {report.drafts} checkout drafts ignored" if report.drafts else ""))
 
 
+def _missing_sqlite_file(database: Any) -> tuple[bool, str] | None:
+    """(ok, what to do) when the SQLite file does not exist yet -- a freshly copied
+    config.example.toml points into a ``var/`` that is not there -- instead of the driver's
+    "unable to open database file". None when there is a file (or a server) to look at."""
+    import os
+
+    from bridge.storage.database import sqlite_file
+
+    path = sqlite_file(database.url)
+    if path is None or path.exists():
+        return None
+    existing = next(folder for folder in path.parents if folder.exists())
+    if not existing.is_dir():
+        return False, f"{path} cannot be created: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return False, (f"{path} does not exist, and it cannot be created: {existing} is not "
+                       "writable by this user")
+    if database.auto_migrate:
+        return True, (f"{path} does not exist yet; `invoice-bridge run` creates it (and its "
+                      "folder) at start, or create it now with `invoice-bridge migrate`")
+    return False, f"{path} does not exist yet; create it with `invoice-bridge migrate`"
+
+
 @cli.command("check-config")
 @pass_context
 def check_config(ctx: Context) -> None:
@@ -284,15 +307,19 @@ def check_config(ctx: Context) -> None:
         if not ok:
             problems.append(code)
 
-    db = Database.from_settings(settings.database)  # only looked at, never migrated here
-    try:
-        current, head = current_revision(db), head_revision()
-        report("database", current == head, f"schema {current or 'empty'}, newest {head}"
-               + ("" if current == head else "; run `invoice-bridge migrate`"))
-    except Exception as exc:
-        report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
-    finally:
-        db.dispose()
+    missing = _missing_sqlite_file(settings.database)
+    if missing is not None:
+        report("database", *missing)
+    else:
+        db = Database.from_settings(settings.database)  # only looked at, never migrated here
+        try:
+            current, head = current_revision(db), head_revision()
+            report("database", current == head, f"schema {current or 'empty'}, newest {head}"
+                   + ("" if current == head else "; run `invoice-bridge migrate`"))
+        except Exception as exc:
+            report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
+        finally:
+            db.dispose()
 
     upstreams = UpstreamRegistry(settings)
     for shop in settings.shops.values():
