@@ -4,8 +4,9 @@ Code logs ids and outcomes in ``extra={...}``; the formatter adds them as fields
 delivery or one order runs inside ``log_context(delivery=..., order="shop/1187")``, so every
 line it logs carries those correlation ids: ``grep '"order": "shop/1187"'`` follows an order
 from its webhook through processing to every dispatch attempt. As a safety net, every string
-that goes out is scanned: e-mail addresses, phone numbers and 13-digit fiscal codes are
-masked, and fields named like secrets are never printed in full.
+that goes out is cut to a bounded length and scanned (``bridge.masking``): e-mail addresses,
+phone numbers and fiscal codes are masked, and fields named like secrets are never printed
+in full.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
+
+from bridge.masking import bound, mask_secret, mask_text
+
+__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "log_context", "mask_secret",
+           "mask_text"]
 
 _context: ContextVar[dict[str, Any] | None] = ContextVar("invoice_bridge_log_context",
                                                         default=None)
@@ -45,37 +52,46 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _SECRET_KEYS = re.compile(r"(secret|token|password|authorization|client_id|consumer_key|signature)",
                           re.IGNORECASE)
 _PERSONAL_KEYS = re.compile(r"^(email|phone|idno|idnp|first_name|last_name|address_1|address_2)$")
-# Anything shaped like local@domain, valid or not ("foo@", "a@b"): a malformed address in an
-# error message is still someone's address.
-_EMAIL = re.compile(r"([^\s'\"<>()\[\],;:@])[^\s'\"<>()\[\],;:@]*@[^\s'\"<>()\[\],;:]*")
-_LONG_DIGITS = re.compile(r"(?<![\w.])(\+?\d)[\d ()-]{7,}(\d{2})(?![\w.])")
+
+# What one log line may carry, so that a 2 MB header or path costs a bounded line (and
+# bounded masking work). Values are cut before they are masked (``masking.bound``).
+MAX_FIELD_CHARS = 2_000
+MAX_MESSAGE_CHARS = 8_000
+MAX_EXCEPTION_CHARS = 32_000
+MAX_KEY_CHARS = 64
+MAX_ITEMS = 100
+MAX_DEPTH = 6
 
 
-def mask_text(text: str) -> str:
-    """Mask e-mail addresses and long digit runs (phones, IDNO/IDNP) inside free text."""
-    text = _EMAIL.sub(r"\1***@***", text)
-    return _LONG_DIGITS.sub(r"\1***\2", text)
-
-
-def mask_secret(value: str) -> str:
-    """Enough to tell two secrets apart in a log, not enough to use one."""
-    if len(value) <= 8:
-        return "***"
-    return f"{value[:3]}***({len(value)} chars)"
-
-
-def _clean(key: str, value: Any) -> Any:
-    if isinstance(value, str):
-        if _SECRET_KEYS.search(key):
-            return mask_secret(value)
-        if _PERSONAL_KEYS.match(key):
-            return mask_text(value) if "@" in value else "***"
-        return mask_text(value)
+def _clean(key: str, value: Any, depth: int = 0) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth >= MAX_DEPTH:
+        return "…"
     if isinstance(value, dict):
-        return {k: _clean(str(k), v) for k, v in value.items()}
+        cleaned = {}
+        for name, item in islice(value.items(), MAX_ITEMS):
+            name = str(name)[:MAX_KEY_CHARS]
+            cleaned[name] = _clean(name, item, depth + 1)
+        if len(value) > MAX_ITEMS:
+            cleaned["…"] = f"{len(value) - MAX_ITEMS} more"
+        return cleaned
     if isinstance(value, list | tuple):
-        return [_clean(key, v) for v in value]
-    return value
+        cleaned_list = [_clean(key, item, depth + 1) for item in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            cleaned_list.append(f"…{len(value) - MAX_ITEMS} more")
+        return cleaned_list
+    # strings, and anything else as its text (an exception, a datetime): masked alike
+    text = bound(value if isinstance(value, str) else str(value), MAX_FIELD_CHARS)
+    if _SECRET_KEYS.search(key):
+        return mask_secret(text)
+    if _PERSONAL_KEYS.match(key):
+        return mask_text(text) if "@" in text else "***"
+    return mask_text(text)
+
+
+def _message(record: logging.LogRecord) -> str:
+    return mask_text(bound(record.getMessage(), MAX_MESSAGE_CHARS))
 
 
 class JsonFormatter(logging.Formatter):
@@ -84,12 +100,13 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": mask_text(record.getMessage()),
+            "message": _message(record),
         }
         for key, value in _fields(record).items():
             entry[key] = _clean(key, value)
         if record.exc_info:
-            entry["exception"] = mask_text(self.formatException(record.exc_info))
+            entry["exception"] = mask_text(bound(self.formatException(record.exc_info),
+                                                 MAX_EXCEPTION_CHARS))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -98,11 +115,12 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         extras = {key: _clean(key, value) for key, value in _fields(record).items()}
-        line = f"{record.levelname.lower():7} {record.name}: {mask_text(record.getMessage())}"
+        line = f"{record.levelname.lower():7} {record.name}: {_message(record)}"
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         if record.exc_info:
-            line += "\n" + mask_text(self.formatException(record.exc_info))
+            line += "\n" + mask_text(bound(self.formatException(record.exc_info),
+                                            MAX_EXCEPTION_CHARS))
         return line
 
 

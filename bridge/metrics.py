@@ -10,8 +10,9 @@ time, so any replica gives the same answer.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response
@@ -29,27 +30,91 @@ from sqlalchemy import select
 
 from bridge.clock import utcnow
 
-deliveries = Counter(
+log = logging.getLogger(__name__)
+
+#: Every label value comes from a closed set, so that no request -- authentic or forged --
+#: can add a series: a topic or shop this process does not know is counted as "other" /
+#: "unknown", and an outcome missing from these lists as "other" (with a warning, since
+#: outcomes come from our own code).
+TOPICS = frozenset({"order.created", "order.updated", "order.deleted", "order.restored",
+                    "action.*", "ping", ""})
+DELIVERY_OUTCOMES = frozenset({"stored", "spooled", "ping", "bad_signature", "unknown_shop"})
+PROCESSED_OUTCOMES = frozenset({"applied", "unchanged", "stale", "ignored", "invalid",
+                                "error_payload", "error"})
+DISPATCH_OUTCOMES = frozenset({
+    "created", "exists", "paused", "ambiguous", "retry", "retry_unknown", "rejected",
+    "throttled", "gave_up", "late_created", "late", "review", "unsent", "vanished",
+    "interrupted",
+})
+OTHER, UNKNOWN_SHOP = "other", "unknown"
+
+#: the configured shop ids (``register_shops``, called when an app or a worker starts)
+_shops: set[str] = set()
+_warned: set[str] = set()
+
+
+def register_shops(shop_ids: Iterable[str]) -> None:
+    _shops.update(shop_ids)
+
+
+def shop_label(shop: Any) -> str:
+    return shop if shop in _shops else UNKNOWN_SHOP
+
+
+def topic_label(topic: Any) -> str:
+    """A topic the bridge knows, ``action.*`` for any action topic, else "other"."""
+    if topic is None or topic in TOPICS:
+        return topic or ""
+    if isinstance(topic, str) and topic.startswith("action."):
+        return "action.*"
+    return OTHER
+
+
+def _outcome_label(allowed: frozenset[str]) -> Callable[[Any], str]:
+    def label(outcome: Any) -> str:
+        if outcome in allowed:
+            return str(outcome)
+        if len(_warned) < 100 and str(outcome) not in _warned:
+            _warned.add(str(outcome))
+            log.warning("metrics: outcome %r is not in the list of known outcomes; counted as "
+                        "'other' (add it to bridge/metrics.py)", str(outcome)[:64])
+        return OTHER
+    return label
+
+
+class ClosedLabels:
+    """A counter or histogram whose label values are first mapped into closed sets."""
+
+    def __init__(self, metric: Counter | Histogram, **closers: Callable[[Any], str]) -> None:
+        self.metric = metric
+        self.closers = closers
+
+    def labels(self, **values: Any) -> Any:
+        return self.metric.labels(**{name: self.closers[name](value)
+                                     for name, value in values.items()})
+
+
+deliveries = ClosedLabels(Counter(
     "invoice_bridge_deliveries_total",
     "Webhook requests by shop, topic and outcome (stored, spooled, ping, bad_signature, ...).",
     ["shop", "topic", "outcome"],
-)
-processed = Counter(
+), shop=shop_label, topic=topic_label, outcome=_outcome_label(DELIVERY_OUTCOMES))
+processed = ClosedLabels(Counter(
     "invoice_bridge_deliveries_processed_total",
     "Stored deliveries processed by the worker, by outcome (applied, unchanged, stale, ...).",
     ["shop", "outcome"],
-)
-dispatch_attempts = Counter(
+), shop=shop_label, outcome=_outcome_label(PROCESSED_OUTCOMES))
+dispatch_attempts = ClosedLabels(Counter(
     "invoice_bridge_dispatch_attempts_total",
     "Upstream dispatch attempts by shop and outcome (created, exists, retry, rejected, ...).",
     ["shop", "outcome"],
-)
-dispatch_seconds = Histogram(
+), shop=shop_label, outcome=_outcome_label(DISPATCH_OUTCOMES))
+dispatch_seconds = ClosedLabels(Histogram(
     "invoice_bridge_dispatch_duration_seconds",
     "Time of one upstream call, in seconds.",
     ["shop"],
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-)
+), shop=shop_label)
 
 bp = Blueprint("metrics", __name__)
 

@@ -8,7 +8,10 @@ so this endpoint answers non-2xx only when the request is not from the shop at a
 - anything authentic -> stored durably (raw bytes and X-WC headers), then 200, whatever its
   content: a bad order is the worker's to record, not a reason to lose the delivery.
 
-Nothing from an unauthenticated request is stored beyond a log line and a counter.
+Nothing from an unauthenticated request is stored beyond a log line and a counter: the log
+line carries at most ``LOGGED_CHARS`` of each header, and the counter's labels come from
+closed sets (``bridge.metrics``), so forged requests can neither slow the log down nor add
+series to ``/metrics``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from flask import Blueprint, jsonify, request
 
 from bridge import metrics
 from bridge.intake.store import IncomingDelivery
+from bridge.masking import bound
 from bridge.web import ApiError, current_runtime
 from webhooks.signature import verify_signature
 
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 PING = re.compile(rb"^webhook_id=\d+$")
+#: how much of a header value (or of the shop part of the path) one log line carries
+LOGGED_CHARS = 200
 #: request headers kept with each delivery (for audit and replay), spelled as WooCommerce
 #: sends them; read from the WSGI environ, where every stack puts them in one known form
 KEPT_HEADERS = {
@@ -47,7 +53,7 @@ def receive(shop_id: str) -> Any:
     shop = runtime.settings.shop(shop_id)
     if shop is None:
         metrics.deliveries.labels(shop="unknown", topic="", outcome="unknown_shop").inc()
-        log.warning("delivery for an unknown shop", extra={"shop_path": shop_id[:64]})
+        log.warning("delivery for an unknown shop", extra={"shop_path": _logged(shop_id, 64)})
         raise ApiError(404, "unknown_shop", "no shop with this id is configured here")
 
     body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns oversize into 413
@@ -58,15 +64,15 @@ def receive(shop_id: str) -> Any:
 
     if topic is None and signature is None and PING.match(body.strip()):
         metrics.deliveries.labels(shop=shop.id, topic="ping", outcome="ping").inc()
-        log.info("webhook ping", extra={"shop": shop.id, "webhook": body.decode()[11:]})
+        log.info("webhook ping", extra={"shop": shop.id, "webhook": _logged(body.decode()[11:])})
         return jsonify({"status": "ok"}), 200
 
     if not verify_signature(body, signature, shop.webhook_secret):
         reason = "missing" if not signature else "mismatch"
         metrics.deliveries.labels(shop=shop.id, topic=topic or "", outcome="bad_signature").inc()
         log.warning("webhook signature rejected", extra={
-            "shop": shop.id, "reason": reason, "topic": topic,
-            "wc_delivery_id": headers.get("X-WC-Webhook-Delivery-ID")})
+            "shop": shop.id, "reason": reason, "topic": _logged(topic),
+            "wc_delivery_id": _logged(headers.get("X-WC-Webhook-Delivery-ID"))})
         raise ApiError(401, "invalid_signature",
                        f"X-WC-Webhook-Signature is {reason}; check the webhook secret")
 
@@ -84,3 +90,7 @@ def receive(shop_id: str) -> Any:
                                          "wc_delivery_id": wc_delivery_id})
     return jsonify({"status": "accepted", "delivery": receipt.delivery_id,
                     "spooled": receipt.spooled}), 200
+
+
+def _logged(value: str | None, limit: int = LOGGED_CHARS) -> str | None:
+    return None if value is None else bound(value, limit)

@@ -11,13 +11,15 @@ from bridge import operations
 from bridge.admin.auth import require_admin
 from bridge.admin.openapi import openapi_document
 from bridge.admin.params import (
+    OrderIdConverter,
     body_field,
     iso_datetime,
+    json_body,
     optional_body,
     order_ids_field,
     query_limit,
 )
-from bridge.admin.views import attempt_view, delivery_view, row_view, shop_view
+from bridge.admin.views import attempt_view, delivery_view, event_view, row_view, shop_view
 from bridge.intake import backlog
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
@@ -25,6 +27,9 @@ from bridge.storage.states import SyncState
 from bridge.web import ApiError, current_runtime, error_response, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
+# before the routes below: their rules use it
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("order_id",
+                                                                      OrderIdConverter))
 
 #: The one route without a token: the API's description holds no data, and tools need it to
 #: learn how to authenticate.
@@ -80,7 +85,7 @@ def resync_bulk() -> Any:
     """Resync a list of orders ({"shop", "order_ids"}) or every order of a shop in a state
     ({"shop", "state"}); answers how many were queued and which were refused, and why."""
     runtime = current_runtime()
-    body = request.get_json(silent=True)
+    body = json_body()
     shop = body_field(body, "shop", str)
     order_ids = order_ids_field(body)
     state = body_field(body, "state", str, required=order_ids is None)
@@ -93,9 +98,9 @@ def resync_bulk() -> Any:
                     "refused": result.refused}), 202
 
 
-@bp.post("/orders/<shop>/<int:order_id>/skip")
+@bp.post("/orders/<shop>/<order_id:order_id>/skip")
 def skip_order(shop: str, order_id: int) -> Any:
-    reason = body_field(request.get_json(silent=True), "reason", str)
+    reason = body_field(json_body(), "reason", str)
     session = get_session(write=True)
     with session.begin():
         row = operations.skip(session, shop, order_id, reason=reason,
@@ -104,9 +109,9 @@ def skip_order(shop: str, order_id: int) -> Any:
     return jsonify({"order": view})
 
 
-@bp.post("/orders/<shop>/<int:order_id>/acknowledge")
+@bp.post("/orders/<shop>/<order_id:order_id>/acknowledge")
 def acknowledge_order(shop: str, order_id: int) -> Any:
-    body = request.get_json(silent=True)
+    body = json_body()
     session = get_session(write=True)
     with session.begin():
         row = operations.acknowledge(
@@ -118,7 +123,7 @@ def acknowledge_order(shop: str, order_id: int) -> Any:
     return jsonify({"order": view})
 
 
-@bp.get("/orders/<shop>/<int:order_id>")
+@bp.get("/orders/<shop>/<order_id:order_id>")
 def get_order(shop: str, order_id: int) -> Any:
     session = get_session()
     row = operations.get_row(session, shop, order_id)
@@ -133,11 +138,11 @@ def get_order(shop: str, order_id: int) -> Any:
         "order": row_view(row, with_payload=True),
         "attempts": [attempt_view(a) for a in attempts],
         "deliveries": [delivery_view(d) for d in deliveries],
-        "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in events],
+        "events": [event_view(e) for e in events],
     })
 
 
-@bp.post("/orders/<shop>/<int:order_id>/resync")
+@bp.post("/orders/<shop>/<order_id:order_id>/resync")
 def resync_order(shop: str, order_id: int) -> Any:
     runtime = current_runtime()
     # force may create a second invoice: only a real JSON true counts, anything else is a 400

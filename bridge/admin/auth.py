@@ -7,6 +7,7 @@ import logging
 
 from flask import request
 
+from bridge.masking import bound
 from bridge.web import ApiError, current_runtime
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def require_admin() -> str:
             if hmac.compare_digest(token.encode(), presented.encode()):
                 matched = index
     if matched is None:
-        log.warning("admin request refused", extra={"path": request.path,
+        log.warning("admin request refused", extra={"path": bound(request.path, 200),
                                                     "has_credentials": bool(presented)})
         raise ApiError(401, "unauthorized", "a valid admin bearer token is required",
                        _headers={"WWW-Authenticate": 'Bearer realm="invoice-bridge admin"'})

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.admin.params import MAX_LIMIT
+from bridge.admin.params import MAX_BULK_ORDER_IDS, MAX_LIMIT
+from bridge.order_ids import MAX_ORDER_ID
 from bridge.storage.states import SyncState
 
 #: Where the blueprint is mounted; the document's paths are relative to it.
 API_PREFIX = "/admin/api"
-#: ``order_ids_field`` in params.py accepts at most this many ids per bulk request.
-MAX_BULK_ORDER_IDS = 10_000
 
 Schema = dict[str, Any]
 
@@ -297,7 +296,8 @@ def _schemas() -> dict[str, Schema]:
             "properties": {
                 "shop": {"type": "string", "pattern": r"\S"},
                 "order_ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK_ORDER_IDS,
-                              "items": {"type": "integer", "minimum": 1}},
+                              "items": {"type": "integer", "minimum": 1,
+                                        "maximum": MAX_ORDER_ID}},
                 "state": {"allOf": [_ref("SyncState")], "not": {"const": "sending"},
                           "description": "Every order of the shop in this state; ignored "
                                          "when order_ids is given."},
@@ -330,8 +330,10 @@ def _parameters() -> dict[str, Schema]:
                  "schema": {"type": "string", "pattern": "^[^/]+$"},
                  "description": "Shop id from the configuration."},
         "OrderId": {"name": "order_id", "in": "path", "required": True,
-                    "schema": {"type": "integer", "format": "int64", "minimum": 0},
-                    "description": "The WooCommerce order id."},
+                    "schema": {"type": "integer", "format": "int64", "minimum": 1,
+                               "maximum": MAX_ORDER_ID},
+                    "description": "The WooCommerce order id, in ASCII digits (anything else "
+                                   "is a 400 naming `order_id`)."},
         "ShopFilter": query("shop", {"type": "string"}, "Only this shop's orders."),
         "StateFilter": {
             **query("state", {"type": "array", "items": {"anyOf": [
@@ -384,6 +386,7 @@ def _param(name: str) -> Schema:
 
 _ORDER_PATH = [_param("Shop"), _param("OrderId")]
 _NO_ROW = "No sync row for this order of this shop (`not_found`)."
+_BAD_ORDER_ID = "`order_id` is not a whole number from 1 to 2^63 - 1 in ASCII digits."
 
 _RESYNC_RULES = (
     "Without `force` it is refused (409) when it could create a second invoice or invoice "
@@ -433,6 +436,7 @@ def _paths() -> dict[str, Any]:
             "parameters": _ORDER_PATH,
             "responses": {
                 "200": _ok("The order.", _ref("OrderDetail")),
+                "400": _error(_BAD_ORDER_ID, "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error(_NO_ROW, "not_found"),
             },
@@ -449,8 +453,8 @@ def _paths() -> dict[str, Any]:
             "responses": {
                 "202": _ok("Queued.", _ref("ResyncQueued")),
                 "400": _error("The body is not a JSON object, or `force` is not a boolean "
-                              "(only a real `true` forces: it may create a second invoice).",
-                              "bad_request"),
+                              "(only a real `true` forces: it may create a second invoice); "
+                              "or " + _BAD_ORDER_ID, "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error("`unknown_shop`: no such shop is configured; `not_found`: no "
                               "sync row for this order.", "unknown_shop", "not_found"),
@@ -477,8 +481,8 @@ def _paths() -> dict[str, Any]:
             "requestBody": _body("SkipRequest", "The reason is required.", required=True),
             "responses": {
                 "200": _ok("The skipped row.", _ref("OrderResult")),
-                "400": _error("No JSON object body, or `reason` missing or blank.",
-                              "bad_request"),
+                "400": _error("No JSON object body, or `reason` missing or blank; or "
+                              + _BAD_ORDER_ID, "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error(_NO_ROW, "not_found"),
                 "409": _error("`sending`: a worker is sending it right now; "
@@ -497,8 +501,8 @@ def _paths() -> dict[str, Any]:
             "requestBody": _body("AcknowledgeRequest", "Optional.", required=False),
             "responses": {
                 "200": _ok("The settled row.", _ref("OrderResult")),
-                "400": _error("`invoice_id` or `note` is not a non-empty string.",
-                              "bad_request"),
+                "400": _error("`invoice_id` or `note` is not a non-empty string; or "
+                              + _BAD_ORDER_ID, "bad_request"),
                 "401": _UNAUTHORIZED,
                 "404": _error(_NO_ROW, "not_found"),
                 "409": _error("`not_in_review`: the row is not in review.", "not_in_review"),

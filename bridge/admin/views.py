@@ -1,15 +1,26 @@
-"""JSON shapes of rows for the admin API (one place, so the API and OpenAPI agree)."""
+"""JSON shapes of rows for the admin API (one place, so the API and OpenAPI agree).
+
+Reasons (``last_error``, an attempt's ``error``, a delivery's ``reason``, an event's
+``detail``) go through the log masking: they can quote what a buyer typed into a wrong field
+-- a name where the e-mail or the fiscal code belongs -- and the upstream's answers. The
+order's ``payload`` is shown as sent: it is what an operator checks an invoice against.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
+from bridge.masking import mask_text
+from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState, SyncEvent
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def reason(text: str | None) -> str | None:
+    return mask_text(text) if text else text
 
 
 def row_view(row: OrderSync, *, with_payload: bool = False) -> dict[str, Any]:
@@ -26,7 +37,7 @@ def row_view(row: OrderSync, *, with_payload: bool = False) -> dict[str, Any]:
         "attempts": row.attempts,
         "next_attempt_at": _iso(row.next_attempt_at),
         "first_attempt_at": _iso(row.first_attempt_at),
-        "last_error": row.last_error,
+        "last_error": reason(row.last_error),
         "last_http_status": row.last_http_status,
         "content_hash": row.content_hash,
         "synced_hash": row.synced_hash,
@@ -51,7 +62,7 @@ def attempt_view(attempt: DispatchAttempt) -> dict[str, Any]:
         "worker": attempt.worker,
         "outcome": attempt.outcome,
         "http_status": attempt.http_status,
-        "error": attempt.error,
+        "error": reason(attempt.error),
         "invoice_id": attempt.invoice_id,
     }
 
@@ -67,10 +78,14 @@ def delivery_view(delivery: Delivery) -> dict[str, Any]:
         "wc_delivery_id": delivery.delivery_id,
         "status": delivery.status,
         "outcome": delivery.outcome,
-        "reason": delivery.reason,
+        "reason": reason(delivery.reason),
         "tries": delivery.tries or 0,
         "body_bytes": len(delivery.body),
     }
+
+
+def event_view(event: SyncEvent) -> dict[str, Any]:
+    return {"at": event.at.isoformat(), "kind": event.kind, "detail": reason(event.detail)}
 
 
 def shop_view(shop: str, state: ShopState | None,

@@ -15,6 +15,27 @@ from bridge.cli import EXIT_FAILED, EXIT_UNAVAILABLE, Context, cli, fail, pass_c
 ATTENTION = ("failed", "review", "invalid")
 
 
+class OrderIdType(click.ParamType):
+    """An order id in ASCII digits, 1 to 2^63 - 1 (click's INT, like ``int()``, also takes
+    ``١١٨٧`` as 1187, and any size)."""
+
+    name = "order_id"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        from bridge.order_ids import is_order_id, parse_order_id
+
+        if is_order_id(value):
+            return int(value)
+        try:
+            return parse_order_id(str(value))
+        except ValueError as exc:
+            self.fail(f"{str(value)[:40]!r}: {exc}", param, ctx)
+
+
+ORDER_ID = OrderIdType()
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--check", is_flag=True,
@@ -109,7 +130,7 @@ def _print_status(report: dict[str, Any]) -> None:
 
 @cli.command()
 @click.argument("shop")
-@click.argument("order_ids", nargs=-1, type=int)
+@click.argument("order_ids", nargs=-1, type=ORDER_ID)
 @click.option("--state", default=None, help="Resync every order of the shop in this state.")
 @click.option("--force", is_flag=True,
               help="Send even if an invoice was already accepted (may create a second one).")
@@ -157,7 +178,7 @@ def _ids_in_state(db: Any, shop: str, state: str | None) -> list[int]:
 
 @cli.command()
 @click.argument("shop")
-@click.argument("order_id", type=int)
+@click.argument("order_id", type=ORDER_ID)
 @click.option("--reason", required=True, help="Why it must not be invoiced.")
 @pass_context
 def skip(ctx: Context, shop: str, order_id: int, reason: str) -> None:
@@ -263,6 +284,29 @@ def backfill(ctx: Context, shop: str, since: str, until: str | None) -> None:
                + (f", {report.drafts} checkout drafts ignored" if report.drafts else ""))
 
 
+def _missing_sqlite_file(database: Any) -> tuple[bool, str] | None:
+    """(ok, what to do) when the SQLite file does not exist yet -- a freshly copied
+    config.example.toml points into a ``var/`` that is not there -- instead of the driver's
+    "unable to open database file". None when there is a file (or a server) to look at."""
+    import os
+
+    from bridge.storage.database import sqlite_file
+
+    path = sqlite_file(database.url)
+    if path is None or path.exists():
+        return None
+    existing = next(folder for folder in path.parents if folder.exists())
+    if not existing.is_dir():
+        return False, f"{path} cannot be created: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return False, (f"{path} does not exist, and it cannot be created: {existing} is not "
+                       "writable by this user")
+    if database.auto_migrate:
+        return True, (f"{path} does not exist yet; `invoice-bridge run` creates it (and its "
+                      "folder) at start, or create it now with `invoice-bridge migrate`")
+    return False, f"{path} does not exist yet; create it with `invoice-bridge migrate`"
+
+
 @cli.command("check-config")
 @pass_context
 def check_config(ctx: Context) -> None:
@@ -284,15 +328,19 @@ def check_config(ctx: Context) -> None:
         if not ok:
             problems.append(code)
 
-    db = Database.from_settings(settings.database)  # only looked at, never migrated here
-    try:
-        current, head = current_revision(db), head_revision()
-        report("database", current == head, f"schema {current or 'empty'}, newest {head}"
-               + ("" if current == head else "; run `invoice-bridge migrate`"))
-    except Exception as exc:
-        report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
-    finally:
-        db.dispose()
+    missing = _missing_sqlite_file(settings.database)
+    if missing is not None:
+        report("database", *missing)
+    else:
+        db = Database.from_settings(settings.database)  # only looked at, never migrated here
+        try:
+            current, head = current_revision(db), head_revision()
+            report("database", current == head, f"schema {current or 'empty'}, newest {head}"
+                   + ("" if current == head else "; run `invoice-bridge migrate`"))
+        except Exception as exc:
+            report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
+        finally:
+            db.dispose()
 
     upstreams = UpstreamRegistry(settings)
     for shop in settings.shops.values():

@@ -43,6 +43,9 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
     _interrupt_on_sigterm()
     click.echo(f"invoice-bridge listening on {service.url} "
                f"(webhooks: {service.url}/webhooks/woocommerce/<shop>)", err=True)
+    if service.admin_server is not None:
+        click.echo(f"admin API and metrics on {service.admin_url} "
+                   f"({service.admin_url}/admin/api, {service.admin_url}/metrics)", err=True)
     service.serve_forever()
     _exit_without_waiting_for(service.worker.abandoned)
 
@@ -51,6 +54,7 @@ def run(ctx: Context, host: str | None, port: int | None) -> None:
 @pass_context
 def worker(ctx: Context) -> None:
     """Only the dispatcher (run beside `gunicorn 'app:create_app()'` for scale-out)."""
+    from bridge import metrics
     from bridge.dispatch.worker import Worker
     from bridge.storage.database import Database
     from bridge.storage.migrate import upgrade
@@ -59,6 +63,7 @@ def worker(ctx: Context) -> None:
     db = Database.from_settings(settings.database)
     if settings.database.auto_migrate:
         upgrade(db)
+    metrics.register_shops(settings.shops)
     instance = Worker(settings, db)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: instance.stop())

@@ -46,9 +46,13 @@ def parse_settings(data: Mapping[str, Any], *, env: Mapping[str, str] | None = N
     shops = _shops(root["shops"], dispatch)
     _check_lease(dispatch, shops)
     logging = root["logging"] or {"format": "json", "level": "INFO"}
+    admin = root["admin"] or {"tokens": (), "listen": None}
+    if admin["listen"] is not None and admin["listen"].port == server.port:
+        raise ConfigError(f"admin.listen: must use another port than server.port "
+                          f"({server.port})")
     return Settings(
         database=database, server=server, dispatch=dispatch, health=root["health"],
-        shops=shops, admin_tokens=(root["admin"] or {"tokens": ()})["tokens"],
+        shops=shops, admin_tokens=admin["tokens"], admin_listen=admin["listen"],
         log_format=logging["format"], log_level=logging["level"], source=source,
     )
 

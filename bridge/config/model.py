@@ -50,6 +50,15 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class ListenAddress:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class HealthSettings:
     #: /readyz warns when the newest worker heartbeat is older than this ...
     max_heartbeat_age: float = 60.0
@@ -138,6 +147,8 @@ class Settings:
     dispatch: DispatchSettings = field(default_factory=DispatchSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     admin_tokens: tuple[str, ...] = field(default=(), repr=False)
+    #: where the admin API and /metrics listen, away from the webhooks (None: beside them)
+    admin_listen: ListenAddress | None = None
     log_format: str = "json"
     log_level: str = "INFO"
     source: str | None = None

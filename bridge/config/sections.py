@@ -29,6 +29,7 @@ from bridge.config.model import (
     DatabaseSettings,
     DispatchSettings,
     HealthSettings,
+    ListenAddress,
     MappingSettings,
     RetrySettings,
     ServerSettings,
@@ -88,10 +89,26 @@ class ServerSection(Section):
         return data
 
 
+_LISTEN = re.compile(r"^(?:(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):)?"
+                     r"(?P<port>[0-9]{1,5})$")
+
+
+def listen_address(value: str) -> ListenAddress:
+    """``"127.0.0.1:8081"``, ``"[::1]:8081"``, ``"0.0.0.0:8081"``, or a port alone
+    (``"8081"``: loopback, the safe default for an admin listener)."""
+    match = _LISTEN.match(value.strip())
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ValidationError(f"must be HOST:PORT (e.g. 127.0.0.1:8081) or a port; got {value!r}")
+    return ListenAddress(host=match["v6"] or match["host"] or "127.0.0.1",
+                         port=int(match["port"]))
+
+
 class AdminSection(Section):
-    """Bearer tokens, as a list in the file or comma-separated in ``tokens_env``."""
+    """Bearer tokens, as a list in the file or comma-separated in ``tokens_env``; and where
+    the admin API and /metrics listen, if not beside the webhooks."""
 
     tokens = fields.Raw(load_default=())
+    listen = Text(load_default=None)
 
     def finish(self, data: dict[str, Any]) -> dict[str, Any]:
         raw = data["tokens"]
@@ -105,7 +122,13 @@ class AdminSection(Section):
                  for index, token in enumerate(tokens) if len(token) < 16}
         if short:
             raise ValidationError({"tokens": short})
-        return {"tokens": tokens}
+        listen = None
+        if data["listen"] is not None:
+            try:
+                listen = listen_address(data["listen"])
+            except ValidationError as exc:
+                raise ValidationError({"listen": exc.messages}) from None
+        return {"tokens": tokens, "listen": listen}
 
     @pre_load
     def _tokens_from_environment(self, data: Any, **_: Any) -> Any:

@@ -10,10 +10,18 @@ Within one process, SQLite write transactions also queue on a lock of ours (``wr
 a thread that finds the database locked otherwise sleeps in SQLite's busy handler (1, 2, 5,
 10 ... 100 ms steps) and may wake long after the lock is free; ours wakes the next thread at
 once. Other processes still meet on SQLite's own lock and busy timeout.
+
+The SQLite file holds buyers' names, addresses and e-mails, so the bridge creates it
+owner-only (0600), and any folder it creates for it 0700. SQLite gives the ``-wal`` and
+``-shm`` files the database file's permissions, so they are 0600 too. A database file that
+already exists keeps its permissions; if others can read it, a warning says so.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -27,6 +35,9 @@ from bridge.config.model import DatabaseSettings
 from bridge.config.sections import normalise_database_url
 
 _BEGIN_OPTION = "bridge_sqlite_begin"
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5,
@@ -35,7 +46,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
-        _configure_sqlite(engine, sqlite_synchronous)
+        _configure_sqlite(engine, sqlite_synchronous, sqlite_file(url))
         return engine
     # A short connect timeout: when PostgreSQL is unreachable the webhook must fall back to the
     # spool well within WooCommerce's 60 s, not hang. Keepalives and tcp_user_timeout make a
@@ -49,7 +60,14 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
                          pool_timeout=10, **kwargs)
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, path: Path | None) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        # SQLite would create a missing file 0644 (world-readable); create it first, 0600.
+        # A missing folder is left to fail as before (migrate creates it).
+        if path is not None and not path.exists() and path.parent.is_dir():
+            _create_private_file(path)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own implicit
@@ -68,12 +86,38 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL, in-memory and ``file:`` URI names)."""
+    parsed = make_url(normalise_database_url(url))
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or name in (None, "", ":memory:") or (
+            name.startswith("file:")):
+        return None
+    return Path(name)
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """Create the folder of a SQLite database file (SQLite creates the file, not its folder),
-    so that migrating a fresh checkout's default ``var/invoice-bridge.db`` just works."""
-    parsed = make_url(normalise_database_url(url))
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    so that migrating a fresh checkout's default ``var/invoice-bridge.db`` just works; every
+    folder created 0700, the file 0600. Warns if an existing file is readable by others."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        # one at a time: mkdir(parents=True) gives the parents the umask's mode, not ours
+        folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
+    if not path.exists():
+        _create_private_file(path)
+    elif stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("the database file is readable by other users; make it owner-only with "
+                    "chmod 600 (and its -wal and -shm files)",
+                    extra={"path": str(path), "mode": oct(stat.S_IMODE(path.stat().st_mode))})
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty file only its owner can read (SQLite takes an empty file as a new database)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
 
 
 class Database:

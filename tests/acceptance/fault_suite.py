@@ -192,6 +192,9 @@ class Cluster:
                            capture_output=True)
             self.web = self._spawn(str(BIN / "gunicorn"), "-w", "2", "-b",
                                    f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
+                                   "--limit-request-line", "4094",
+                                   "--limit-request-fields", "50",
+                                   "--limit-request-field_size", "8190",
                                    "bridge.web:create_app()")
             self.workers = [self._spawn(str(BIN / "invoice-bridge"), "worker")
                             for _ in range(self.worker_count)]

@@ -245,7 +245,7 @@ def test_skip_with_reason_and_acknowledge_a_review(client: FlaskClient, post_ord
     ("post", f"/admin/api/orders/{SHOP}/8/resync", [1], 400, "must be a JSON object"),
     ("post", f"/admin/api/shops/{SHOP}/pause", {"reason": 5}, 400, "reason: must be"),
     ("get", "/admin/api/orders?limit=%C2%B2", None, 400, "limit: must be a whole number"),
-    ("get", f"/admin/api/orders/{SHOP}/99999999999999999999", None, 404, "no sync row"),
+    ("get", f"/admin/api/orders/{SHOP}/99999999999999999999", None, 400, "order_id: must be"),
     ("get", "/admin/api/orders?q=99999999999999999999999", None, 200, None),
 ])
 def test_bad_input_is_a_clear_4xx_never_a_500(client: FlaskClient, post_order: Any, method: str,

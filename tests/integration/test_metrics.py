@@ -54,3 +54,31 @@ def test_metrics_expose_no_personal_data(client: FlaskClient) -> None:
                           hook.build("order.created", build_order(order_id=6)))
     text = client.get("/metrics").get_data(as_text=True)
     assert not re.search(r"@|elena|\+373", text)
+
+
+def series(client: FlaskClient) -> set[tuple[str, frozenset[tuple[str, str]]]]:
+    return set(samples(client))
+
+
+def test_forged_topics_and_shops_add_no_series(client: FlaskClient) -> None:
+    def forge(topic: str, shop: str = SHOP) -> None:
+        response = client.post(f"/webhooks/woocommerce/{shop}", data=b"{}", headers={
+            "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Signature": "forged"})
+        assert response.status_code in (401, 404)
+
+    forge("order.created")
+    forge("forged.first")
+    forge("action.woocommerce_first")
+    forge("order.created", shop="no-such-shop-first")
+    before = series(client)
+    for index in range(3000):
+        forge(f"forged.topic.{index}")
+        if index % 10 == 0:
+            forge(f"action.woocommerce_{index}")
+            forge("order.created", shop=f"no-such-shop-{index}")
+    after = series(client)
+    assert after == before
+    values = {value for _, labels in after for _, value in labels}
+    assert {"other", "action.*", "unknown"} <= values
+    assert not any(value.startswith(("forged.", "action.woocommerce_", "no-such-shop"))
+                   for value in values)

@@ -28,6 +28,7 @@ def test_example_config_loads_with_its_documented_environment(tmp_path: Path) ->
     assert shop.webhook_secret == "s3cret"
     assert shop.upstream.client_id == CLIENT_ID and shop.upstream.token == TOKEN
     assert settings.admin_tokens == ("a" * 32, "b" * 32)
+    assert str(settings.admin_listen) == "127.0.0.1:8081"
     assert settings.database.url.startswith("sqlite:///") and settings.database.is_sqlite
     assert Path(settings.database.url.removeprefix("sqlite:///")).is_absolute()
 
@@ -169,3 +170,30 @@ def test_an_upstream_may_set_its_own_timeouts(tmp_path: Path) -> None:
     assert settings.shops["shop"].upstream.timeouts == (2.0, 90.0)
     inherited = parse(tmp_path).shops["shop"].upstream
     assert inherited.timeouts == (2.0, 5.0)  # [dispatch]'s, from base_config
+
+
+@pytest.mark.parametrize(("listen", "host", "port"), [
+    ("127.0.0.1:8081", "127.0.0.1", 8081),
+    ("[::1]:9000", "::1", 9000),
+    ("192.0.2.10:8081", "192.0.2.10", 8081),
+    ("8081", "127.0.0.1", 8081),  # a port alone listens on loopback
+])
+def test_admin_listen(tmp_path: Path, listen: str, host: str, port: int) -> None:
+    address = parse(tmp_path, {"admin": {"listen": listen}}).admin_listen
+    assert (address.host, address.port) == (host, port)
+
+
+@pytest.mark.parametrize(("listen", "message"), [
+    ("127.0.0.1", "admin.listen: must be HOST:PORT"),
+    ("127.0.0.1:99999", "admin.listen: must be HOST:PORT"),
+    ("host name:80", "admin.listen: must be HOST:PORT"),
+    ("127.0.0.1:8080", "admin.listen: must use another port than server.port (8080)"),
+])
+def test_admin_listen_errors_name_the_key(tmp_path: Path, listen: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse(tmp_path, {"admin": {"listen": listen}})
+
+
+def test_without_admin_listen_admin_shares_the_public_listener(tmp_path: Path) -> None:
+    # existing configuration files have no `listen`: they keep today's single listener
+    assert parse(tmp_path).admin_listen is None
