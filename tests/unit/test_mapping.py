@@ -399,6 +399,30 @@ def test_idnp_and_key_priority() -> None:
     assert (buyer.idno, buyer.idnp) == ("1009600000008", "")
 
 
+def test_idno_failing_its_check_digit_stops_the_order() -> None:
+    order = fixture(2)
+    order["meta_data"][0]["value"] = "1012600034567"  # ...562 is right
+    errors = errors_of(order)
+    assert list(errors) == ["meta_data[_billing_fiscal_code]"]
+    assert "IDNO 1012600034567 fails its check digit" in errors[
+        "meta_data[_billing_fiscal_code]"][0]
+
+
+def test_warn_sends_an_idno_failing_its_check_digit_with_a_note() -> None:
+    warn = shop_with(fiscal_code_check="warn")
+    order = fixture(2)
+    order["meta_data"][0]["value"] = "1012 6000 34567"
+    draft = map_order(order, warn)
+    assert draft.buyer.idno == "1012600034567"
+    assert draft.notes == ((
+        "meta_data[_billing_fiscal_code]: IDNO 1012600034567 fails its check digit (the 13th "
+        "digit, computed from the first 12 with weights 7, 3, 1): a digit is probably "
+        'mistyped; sent as given (fiscal_code_check = "warn")'),)
+    # a code of the wrong shape is no check-digit matter: it still stops the order
+    order["meta_data"][0]["value"] = "101260003456"
+    assert "13 digits" in errors_of(order, warn)["meta_data[_billing_fiscal_code]"][0]
+
+
 def test_fiscal_helpers() -> None:
     assert fiscal.normalise_code("2001 2345 67890") == "2001234567890"
     with pytest.raises(ValueError, match="13 digits"):
