@@ -9,7 +9,8 @@ import pytest
 
 from bridge.config.load import load_settings, parse_settings
 from bridge.errors import ConfigError
-from tests.conftest import CLIENT_ID, TOKEN, base_config, merge
+from sandbox.config import merge
+from tests.conftest import CLIENT_ID, TOKEN, base_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
