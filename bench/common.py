@@ -184,32 +184,18 @@ def workdir(prefix: str) -> Path:
 
 
 def write_config(directory: Path, *, db_url: str, upstream: str = "http://127.0.0.1:9",
-                 secret: str = "bench_secret", extra: str = "", shop_extra: str = "",
-                 rate_limit: float = 0) -> Path:
-    from sandbox.econt import DEMO_CLIENT_ID, DEMO_TOKEN
+                 secret: str = "bench_secret", rate_limit: float = 0,
+                 changes: dict[str, Any] | None = None) -> Path:
+    """``directory``/config.toml: one shop on an e-Cont.md simulator, JSON logs at WARNING,
+    migrations applied on start; ``changes`` merged in (e.g. ``{"dispatch": {...}}``)."""
+    from sandbox.config import bridge_config, merge
+    from sandbox.config import write_config as write_toml
+    from sandbox.econt import econt_upstream
 
-    config = directory / "config.toml"
-    config.write_text(f"""
-[database]
-url = "{db_url}"
-auto_migrate = true
-[server]
-spool_dir = "spool"
-[logging]
-format = "json"
-level = "WARNING"
-{extra}
-[[shops]]
-id = "shop"
-webhook_secret = "{secret}"
-{shop_extra}
-[shops.upstream]
-base_url = "{upstream}"
-client_id = "{DEMO_CLIENT_ID}"
-token = "{DEMO_TOKEN}"
-rate_limit = {rate_limit}
-""")
-    return config
+    config = bridge_config(econt_upstream(upstream, rate_limit=rate_limit),
+                           webhook_secret=secret, db_url=db_url, log_format="json")
+    config = merge(config, {"database": {"auto_migrate": True}, **(changes or {})})
+    return write_toml(directory / "config.toml", config)
 
 
 def save(name: str, result: dict[str, Any]) -> Path:

@@ -92,8 +92,8 @@ def worker_run(simulator: Simulator, database: str, *, first: int, count: int,
     directory = workdir("dispatch")
     db_url = new_database(database, directory)
     config = write_config(directory, db_url=db_url, upstream=simulator.url, rate_limit=rate_limit,
-                          extra=f"[dispatch]\nconcurrency = {concurrency}\n"
-                                'poll_interval = "100ms"\n')
+                          changes={"dispatch": {"concurrency": concurrency,
+                                                "poll_interval": "100ms"}})
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
     upgrade(db)

@@ -133,7 +133,7 @@ def memory_part(database: str, *, backlog: int) -> dict[str, Any]:
     simulator = Simulator(free_port(), 0.0)
     config = write_config(directory, db_url=new_database(database, directory),
                           upstream=simulator.url,
-                          extra='[dispatch]\nconcurrency = 4\npoll_interval = "100ms"\n')
+                          changes={"dispatch": {"concurrency": 4, "poll_interval": "100ms"}})
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
     upgrade(db)

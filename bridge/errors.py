@@ -1,6 +1,6 @@
 """The small, typed exception hierarchy of invoice-bridge.
 
-Every exception's default message is its docstring, so ``raise UnknownShop()`` still says
+Every exception's default message is its docstring, so ``raise ConfigError()`` still says
 something useful. Upstream failures are classified at the boundary (transport failures in
 ``bridge.upstreams.http``, answers in ``bridge.upstreams.failures``) into families the
 dispatcher acts on: *transient* ones are retried, *permanent* ones stop, and any of them may
@@ -23,10 +23,6 @@ class BridgeError(Exception):
 
 class ConfigError(BridgeError):
     """The configuration is invalid."""
-
-
-class UnknownShop(BridgeError):
-    """No shop with that id is configured."""
 
 
 class MappingError(BridgeError):

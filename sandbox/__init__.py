@@ -9,6 +9,7 @@ stand on their own, and a test checks that they do.
 - ``sandbox.woocommerce``: a webhook sender that signs and encodes exactly as WooCommerce does,
   sample orders, and a simulator of the WooCommerce REST API;
 - ``sandbox.memory``: an in-memory invoicing service for tests that need no network;
+- ``sandbox.config``: the configuration file of a local bridge (tests, benchmarks, the demo);
 - ``sandbox.demo``: the whole path on one machine (``invoice-bridge demo``);
 - ``sandbox.cli``: the ``demo`` and ``sandbox`` commands, plugged into ``invoice-bridge``
   through the ``invoice_bridge.commands`` entry point.

@@ -25,39 +25,20 @@ from bridge.embedded import EmbeddedService
 from bridge.logs import configure_logging
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.states import DUE_STATES, SyncState
-from sandbox.econt import DEMO_CLIENT_ID, DEMO_TOKEN, run_simulator
+from sandbox.config import bridge_config, merge, write_config
+from sandbox.econt import econt_upstream, run_simulator
 from sandbox.woocommerce.samples import DEFAULT_CREATED, Billing, build_order, sample_orders
 from sandbox.woocommerce.sender import WooCommerceWebhook
 
 SHOP = "demo-shop"
 SECRET = "demo_webhook_secret_0123"  # noqa: S105 - the demo's own throwaway shop
 
-CONFIG = """\
-# Written by `invoice-bridge demo`.
-[database]
-url = "sqlite:///bridge.db"
 
-[server]
-spool_dir = "spool"
-
-[logging]
-format = "text"
-level = "WARNING"
-
-[dispatch]
-poll_interval = "100ms"
-
-[[shops]]
-id = "{shop}"
-webhook_secret = "{secret}"
-
-[shops.upstream]
-kind = "econt"
-base_url = "{upstream}"
-client_id = "{client}"
-token = "{token}"
-language = "ro"
-"""
+def demo_config(upstream_url: str) -> dict[str, Any]:
+    """The demo's bridge: SQLite and the spool beside the file, one shop on the simulator."""
+    return merge(bridge_config(econt_upstream(upstream_url, language="ro"),
+                               webhook_secret=SECRET, shop_id=SHOP),
+                 {"dispatch": {"poll_interval": "100ms"}})
 
 
 def run_demo(directory: str | None = None) -> int:
@@ -65,9 +46,8 @@ def run_demo(directory: str | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     configure_logging("text", "WARNING")
     with run_simulator() as simulator:
-        config = workdir / "config.toml"
-        config.write_text(CONFIG.format(shop=SHOP, secret=SECRET, upstream=simulator.url,
-                                        client=DEMO_CLIENT_ID, token=DEMO_TOKEN))
+        config = write_config(workdir / "config.toml", demo_config(simulator.url),
+                              comment="Written by `invoice-bridge demo`.")
         settings = load_settings(config)
         with EmbeddedService(settings, host="127.0.0.1", port=0) as service:
             _say(f"e-Cont.md simulator at {simulator.url}; bridge at {service.url}; "

@@ -8,7 +8,6 @@ they fail instead, so CI can never pass by skipping them.
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 import uuid
@@ -30,6 +29,8 @@ from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.web import create_app
+from sandbox.config import bridge_config, merge
+from sandbox.econt import econt_upstream
 from sandbox.memory import InMemoryUpstream
 
 WEBHOOK_SECRET = "wc_test_secret"
@@ -44,37 +45,17 @@ REQUIRE_PG_ENV = "INVOICE_BRIDGE_REQUIRE_PG"
 
 def base_config(tmp_path: Path, *, db_url: str | None = None,
                 upstream_url: str = "http://127.0.0.1:9") -> dict[str, Any]:
-    return {
-        "database": {"url": db_url or f"sqlite:///{tmp_path / 'bridge.db'}"},
-        "server": {"spool_dir": str(tmp_path / "spool")},
+    config = bridge_config(
+        econt_upstream(upstream_url, client_id=CLIENT_ID, token=TOKEN, language="ro",
+                       rate_limit=0),
+        webhook_secret=WEBHOOK_SECRET, shop_id=SHOP,
+        db_url=db_url or f"sqlite:///{tmp_path / 'bridge.db'}",
+        spool_dir=str(tmp_path / "spool"), log_format="text", log_level="INFO")
+    return merge(config, {
         "admin": {"tokens": [ADMIN_TOKEN]},
-        "logging": {"format": "text", "level": "INFO"},
         "dispatch": {"poll_interval": "50ms", "lease": "30s", "connect_timeout": 2,
                      "read_timeout": 5, "shutdown_grace": "5s", "concurrency": 4},
-        "shops": [{
-            "id": SHOP,
-            "webhook_secret": WEBHOOK_SECRET,
-            "upstream": {"kind": "econt", "base_url": upstream_url, "client_id": CLIENT_ID,
-                         "token": TOKEN, "language": "ro", "rate_limit": 0},
-        }],
-    }
-
-
-def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``changes`` into a copy of ``base`` (shops merge by position)."""
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if key == "shops" and isinstance(value, list):
-            for index, shop in enumerate(value):
-                if index < len(out["shops"]):
-                    out["shops"][index] = merge(out["shops"][index], shop)
-                else:
-                    out["shops"].append(shop)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    })
 
 
 @pytest.fixture

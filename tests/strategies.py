@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
+from stdnum.md import idno
 
 from sandbox.woocommerce.samples import Billing, Fee, Item, Shipping, build_order
 
@@ -86,9 +87,11 @@ def fees(draw: st.DrawFn, decimals: int) -> Fee:
 def billings(draw: st.DrawFn) -> Billing:
     kind = draw(st.sampled_from(("private", "idnp", "company")))
     code = "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=12, max_size=12)))
+    company = "1" + code[:11]  # an IDNO ends in its check digit (IDNPs have none we check)
     return Billing(
         company="Agroprim Nord SRL" if kind == "company" else "",
-        fiscal_code=("1" + code) if kind == "company" else ("2" + code) if kind == "idnp" else "",
+        fiscal_code=(company + idno.calc_check_digit(company)) if kind == "company"
+        else ("2" + code) if kind == "idnp" else "",
         fiscal_code_key="_billing_idnp" if kind == "idnp" else "_billing_fiscal_code",
         country=draw(st.sampled_from(("MD", "RO", "UA", ""))),
     )

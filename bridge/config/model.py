@@ -23,6 +23,9 @@ from bridge.upstreams.settings import (
 DEFAULT_INVOICE_STATUSES = ("processing", "on-hold", "completed")
 ON_CHANGE_POLICIES = ("review", "ignore")
 JITTER_MODES = ("full", "equal", "none")
+#: what an IDNO whose check digit does not match does: stop the order (``invalid``), or be
+#: sent as given with a note on the row (bridge.mapping.fiscal)
+FISCAL_CODE_CHECKS = ("stop", "warn")
 
 
 
@@ -115,6 +118,7 @@ class MappingSettings:
     timezone: str = "Europe/Chisinau"
     idno_meta_keys: tuple[str, ...] = ("_billing_fiscal_code", "_billing_idno", "billing_idno")
     idnp_meta_keys: tuple[str, ...] = ("_billing_idnp", "billing_idnp")
+    fiscal_code_check: str = "stop"
     product_unit: str = "pcs"
     shipping_name: str = "Shipping"
     rounding_name: str = "Rounding difference"

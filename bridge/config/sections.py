@@ -24,6 +24,7 @@ from bridge.config.fields import (
 )
 from bridge.config.model import (
     DEFAULT_INVOICE_STATUSES,
+    FISCAL_CODE_CHECKS,
     JITTER_MODES,
     ON_CHANGE_POLICIES,
     DatabaseSettings,
@@ -237,6 +238,8 @@ class ShopSection(Section):
     timezone = Text(load_default=mapping_defaults.timezone)
     idno_meta_keys = TextList(load_default=mapping_defaults.idno_meta_keys)
     idnp_meta_keys = TextList(load_default=mapping_defaults.idnp_meta_keys)
+    fiscal_code_check = Text(choices=FISCAL_CODE_CHECKS,
+                             load_default=mapping_defaults.fiscal_code_check)
     product_unit = Text(load_default=mapping_defaults.product_unit)
     shipping_name = Text(load_default=mapping_defaults.shipping_name)
     rounding_name = Text(load_default=mapping_defaults.rounding_name)
@@ -258,8 +261,8 @@ class ShopSection(Section):
         if errors:
             raise ValidationError(errors)
         mapping = MappingSettings(**{name: data.pop(name) for name in (
-            "timezone", "idno_meta_keys", "idnp_meta_keys", "product_unit", "shipping_name",
-            "rounding_name", "adjustment_name")})
+            "timezone", "idno_meta_keys", "idnp_meta_keys", "fiscal_code_check", "product_unit",
+            "shipping_name", "rounding_name", "adjustment_name")})
         return {**data, "mapping": mapping}
 
 

@@ -235,7 +235,8 @@ class DeliveryProcessor:
             return self._not_invoiceable(
                 session, row, shop, header, created,
                 reason="the order total is 0: there is nothing to pay (invoice_zero_total)")
-        return self._new_content(session, row, shop, payload, draft_fingerprint(draft), created)
+        return self._new_content(session, row, shop, payload, draft_fingerprint(draft), created,
+                                 draft.notes)
 
     def apply_deleted(self, session: Session, shop: ShopSettings, data: dict[str, Any]) -> Outcome:
         try:
@@ -287,7 +288,8 @@ class DeliveryProcessor:
         return Outcome("invalid", reason, order_id)
 
     def _new_content(self, session: Session, row: OrderSync, shop: ShopSettings,
-                     payload: dict[str, Any], fingerprint: str, created: bool) -> Outcome:
+                     payload: dict[str, Any], fingerprint: str, created: bool,
+                     notes: tuple[str, ...] = ()) -> Outcome:
         now = self.clock.now()
         if not created and fingerprint == row.content_hash and row.state not in (
             SyncState.SKIPPED, SyncState.INVALID
@@ -298,6 +300,10 @@ class DeliveryProcessor:
 
         previous = row.payload
         row.payload, row.content_hash = payload, fingerprint
+        # What mapping did on its own (a rounding line, a fiscal code sent despite its check
+        # digit): on the row's history, once per new content, for the operator to see.
+        for note in notes:
+            add_event(session, row, "snapshot", f"mapping: {note}")
         state = row.state
         if created or state in RESTARTABLE:
             lifecycle.to_pending(row, now, fresh=state != SyncState.PENDING or created)

@@ -18,7 +18,7 @@ The rules (decided for the project; the reasons are in the comments where they a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,8 +58,9 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings) -> InvoiceDraft:
     except MappingError as exc:
         errors.update(exc.errors)
     # Fiscal codes are looked up even when the rest failed, so every problem is reported.
-    idno = _code(data, settings.idno_meta_keys, errors)
-    idnp = _code(data, settings.idnp_meta_keys, errors)
+    notes: list[str] = []
+    idno = _code(data, settings.idno_meta_keys, fiscal.normalise_idno, settings, errors, notes)
+    idnp = _code(data, settings.idnp_meta_keys, fiscal.normalise_code, settings, errors, notes)
     if order is None or errors:
         raise MappingError(errors)
 
@@ -67,7 +68,7 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings) -> InvoiceDraft:
     if not sources:
         raise MappingError({"line_items": ["the order has no items, shipping or fees to invoice"]})
     lines = _lines(sources, order.decimals, settings.product_unit)
-    rounding, notes = _rounding(lines, sources, order, settings)
+    rounding, rounding_notes = _rounding(lines, sources, order, settings)
 
     draft = InvoiceDraft(
         shop=shop.id,
@@ -81,7 +82,7 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings) -> InvoiceDraft:
         buyer=_buyer(order, idno, idnp),
         lines=tuple(lines + rounding),
         customer_note=order.customer_note,
-        notes=tuple(notes),
+        notes=tuple(notes + rounding_notes),
     )
     # The invariants are ours to keep; a failure here is a bug in this module, and it is
     # better to stop than to send an invoice whose lines do not add up.
@@ -89,12 +90,20 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings) -> InvoiceDraft:
     return draft
 
 
-def _code(data: Mapping[str, Any], keys: tuple[str, ...], errors: dict[str, list[str]]) -> str:
+def _code(data: Mapping[str, Any], keys: tuple[str, ...], normalise: Callable[[Any], str],
+          settings: MappingSettings, errors: dict[str, list[str]], notes: list[str]) -> str:
+    """The code under ``keys``, or "" after recording why not. A code whose only fault is its
+    check digit is sent anyway, with a note, when the shop says ``fiscal_code_check = "warn"``:
+    the shop knows better than a checksum whether its buyers' codes are real."""
     pairs = [(meta.key, meta.value) for meta in read_meta(data)]
     try:
-        return fiscal.find_code(pairs, keys).code
+        return fiscal.find_code(pairs, keys, normalise).code
     except fiscal.CodeError as exc:
-        errors.setdefault(f"meta_data[{exc.key}]", []).append(exc.reason)
+        field = f"meta_data[{exc.key}]"
+        if exc.well_formed and settings.fiscal_code_check == "warn":
+            notes.append(f'{field}: {exc.reason}; sent as given (fiscal_code_check = "warn")')
+            return exc.well_formed
+        errors.setdefault(field, []).append(exc.reason)
         return ""
 
 

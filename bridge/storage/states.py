@@ -35,8 +35,3 @@ class SyncState(StrEnum):
 
 #: States the dispatcher picks up when due.
 DUE_STATES = (SyncState.PENDING, SyncState.RETRYING)
-
-#: States in which a newer snapshot of the order simply replaces the pending payload.
-REPLACEABLE_STATES = (
-    SyncState.PENDING, SyncState.RETRYING, SyncState.FAILED, SyncState.INVALID, SyncState.SKIPPED,
-)

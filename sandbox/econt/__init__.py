@@ -72,12 +72,14 @@ Modules: ``state`` (SimulatorState, InvoiceRecord, the demo account), ``fault_ru
 (FaultRule, FAULT_KINDS), ``validation`` and ``field_checks`` (validate_invoice_request),
 ``responses`` (JSON and FAIL envelopes), ``put_invoice`` (the vendor endpoint and fault
 answers), ``control`` (``/_sandbox/``), ``connection`` (resetting and dropping connections),
-``app`` (create_simulator_app) and ``server`` (run_simulator, serve_forever, main).
+``app`` (create_simulator_app), ``server`` (run_simulator, serve_forever, main) and ``config``
+(econt_upstream: the bridge's ``[shops.upstream]`` section for a simulator, see sandbox.config).
 """
 
 from __future__ import annotations
 
 from sandbox.econt.app import create_simulator_app
+from sandbox.econt.config import econt_upstream
 from sandbox.econt.control import SANDBOX_PREFIX
 from sandbox.econt.fault_rules import FAULT_KINDS, FaultRule
 
@@ -115,6 +117,7 @@ __all__ = [
     "SimulatorState",
     "add_arguments",
     "create_simulator_app",
+    "econt_upstream",
     "main",
     "parse_account",
     "run_simulator",

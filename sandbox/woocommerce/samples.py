@@ -528,7 +528,7 @@ def sample_orders() -> list[dict[str, Any]]:
     b2b = Billing(first_name="Ion", last_name="Ciobanu", company="Agroprim Nord SRL",
                   address_1="str. Independenței 12, of. 4", city="Bălți", postcode="MD-3100",
                   email="achizitii@agroprim-nord.example", phone="+37323112233",
-                  fiscal_code="1012600034567", vat_code="0608123")
+                  fiscal_code="1012600034562", vat_code="0608123")
     return [
         # B2C in MDL, cash on delivery, no VAT, flat-rate shipping
         build_order(order_id=2001, customer_note="Vă rog să sunați înainte de livrare."),

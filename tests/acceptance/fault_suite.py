@@ -48,11 +48,11 @@ from sqlalchemy import select
 
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
+from sandbox.config import bridge_config, merge, write_config
 from sandbox.econt import (
-    DEMO_CLIENT_ID,
-    DEMO_TOKEN,
     RunningSimulator,
     SimulatorState,
+    econt_upstream,
     run_simulator,
 )
 from sandbox.woocommerce.samples import DEFAULT_CREATED, build_order
@@ -124,44 +124,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(directory: Path, db_url: str, port: int, repeated_order: str,
+def suite_config(directory: Path, db_url: str, port: int, repeated_order: str,
                  upstream: str) -> Path:
-    config = directory / "config.toml"
-    config.write_text(f"""
-[database]
-url = "{db_url}"
-auto_migrate = true
-[server]
-host = "127.0.0.1"
-port = {port}
-spool_dir = "spool"
-[admin]
-tokens = ["{ADMIN}"]
-[logging]
-format = "json"
-level = "WARNING"
-[dispatch]
-poll_interval = "100ms"
-concurrency = 4
-lease = "4s"
-connect_timeout = "1s"
-read_timeout = "1.5s"
-shutdown_grace = "3s"
-[dispatch.retry]
-schedule = ["200ms", "500ms", "1s", "2s"]
-max_attempts = 12
-max_age = "10m"
-[[shops]]
-id = "{SHOP}"
-webhook_secret = "{SECRET}"
-[shops.upstream]
-base_url = "{upstream}"
-client_id = "{DEMO_CLIENT_ID}"
-token = "{DEMO_TOKEN}"
-repeated_order = "{repeated_order}"
-rate_limit = 0
-""")
-    return config
+    """Short leases, timeouts and retries, so faults play out in seconds."""
+    config = bridge_config(econt_upstream(upstream, repeated_order=repeated_order, rate_limit=0),
+                           webhook_secret=SECRET, shop_id=SHOP, db_url=db_url,
+                           log_format="json")
+    return write_config(directory / "config.toml", merge(config, {
+        "database": {"auto_migrate": True},
+        "server": {"host": "127.0.0.1", "port": port},
+        "admin": {"tokens": [ADMIN]},
+        "dispatch": {
+            "poll_interval": "100ms", "concurrency": 4, "lease": "4s", "connect_timeout": "1s",
+            "read_timeout": "1.5s", "shutdown_grace": "3s",
+            "retry": {"schedule": ["200ms", "500ms", "1s", "2s"], "max_attempts": 12,
+                      "max_age": "10m"},
+        },
+    }))
 
 
 class Cluster:
@@ -283,7 +262,7 @@ def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path
     state = SimulatorState(repeated_order=simulator_mode, latency=0.05)
     with run_simulator(state=state) as simulator:
         port = free_port()
-        config = write_config(directory, db_url, port, repeated_order, simulator.url)
+        config = suite_config(directory, db_url, port, repeated_order, simulator.url)
         cluster = Cluster(config, database, workers, port)
         try:
             cluster.start()  # inside the try: a failed start must not leave processes behind

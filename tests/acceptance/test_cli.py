@@ -17,10 +17,11 @@ import requests
 from click.testing import CliRunner
 
 from bridge.cli import cli
+from sandbox.config import bridge_config, merge, write_config
 from sandbox.econt import (
-    DEMO_CLIENT_ID,
     DEMO_TOKEN,
     RunningSimulator,
+    econt_upstream,
     run_simulator,
 )
 from sandbox.woocommerce.samples import sample_orders
@@ -37,30 +38,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(tmp_path: Path, upstream: str, port: int = 8080) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[database]
-url = "sqlite:///bridge.db"
-[server]
-host = "127.0.0.1"
-port = {port}
-spool_dir = "spool"
-[admin]
-tokens = ["{ADMIN}"]
-[logging]
-format = "json"
-[dispatch]
-poll_interval = "200ms"
-[[shops]]
-id = "shop"
-webhook_secret = "{SECRET}"
-[shops.upstream]
-base_url = "{upstream}"
-client_id = "{DEMO_CLIENT_ID}"
-token_env = "TEST_ECONT_TOKEN"
-""")
-    return config
+def cli_config(tmp_path: Path, upstream: str, port: int = 8080) -> Path:
+    config = bridge_config(econt_upstream(upstream, token=None, token_env="TEST_ECONT_TOKEN"),
+                           webhook_secret=SECRET, log_format="json", log_level=None)
+    return write_config(tmp_path / "config.toml", merge(config, {
+        "server": {"host": "127.0.0.1", "port": port},
+        "admin": {"tokens": [ADMIN]},
+        "dispatch": {"poll_interval": "200ms"},
+    }))
 
 
 @pytest.fixture
@@ -81,7 +66,7 @@ def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyp
 def test_run_serves_invoices_and_stops_cleanly_on_sigterm(tmp_path: Path,
                                                           simulator: RunningSimulator) -> None:
     port = free_port()
-    config = write_config(tmp_path, simulator.url, port)
+    config = cli_config(tmp_path, simulator.url, port)
     env = {**os.environ, "TEST_ECONT_TOKEN": DEMO_TOKEN}
     process = subprocess.Popen([BIN, "--config", str(config), "run"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -129,7 +114,7 @@ def test_demo_exits_zero_with_every_order_invoiced_once(tmp_path: Path) -> None:
 
 
 def test_migrate_and_exit_codes(tmp_path: Path, runner: CliRunner) -> None:
-    config = write_config(tmp_path, "http://127.0.0.1:9")
+    config = cli_config(tmp_path, "http://127.0.0.1:9")
     env = {"TEST_ECONT_TOKEN": DEMO_TOKEN}
     ok = runner.invoke(cli, ["--config", str(config), "migrate"], env=env)
     assert ok.exit_code == 0 and "database at revision" in ok.output
@@ -142,7 +127,7 @@ def test_migrate_and_exit_codes(tmp_path: Path, runner: CliRunner) -> None:
 
 
 def test_resync_command_reports_refusals(tmp_path: Path, runner: CliRunner) -> None:
-    config = write_config(tmp_path, "http://127.0.0.1:9")
+    config = cli_config(tmp_path, "http://127.0.0.1:9")
     env = {"TEST_ECONT_TOKEN": DEMO_TOKEN}
     assert runner.invoke(cli, ["--config", str(config), "migrate"], env=env).exit_code == 0
     result = runner.invoke(cli, ["--config", str(config), "resync", "shop", "404"], env=env)

@@ -16,10 +16,11 @@ from bridge.cli import cli
 from bridge.config.load import load_settings
 from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
+from sandbox.config import bridge_config, merge, write_config
 from sandbox.econt import (
-    DEMO_CLIENT_ID,
     DEMO_TOKEN,
     RunningSimulator,
+    econt_upstream,
     run_simulator,
 )
 from sandbox.woocommerce.rest_simulator import (
@@ -49,26 +50,12 @@ def shop_api() -> Iterator[RunningRestSimulator]:
 @pytest.fixture
 def config(tmp_path: Path, econt: RunningSimulator, shop_api: RunningRestSimulator) -> Any:
     def _write(token: str = DEMO_TOKEN, upstream: str | None = None) -> Path:
-        path = tmp_path / "config.toml"
-        path.write_text(f"""
-[database]
-url = "sqlite:///bridge.db"
-[logging]
-format = "text"
-level = "WARNING"
-[[shops]]
-id = "shop"
-webhook_secret = "s"
-[shops.upstream]
-base_url = "{upstream or econt.url}"
-client_id = "{DEMO_CLIENT_ID}"
-token = "{token}"
-[shops.woocommerce]
-url = "{shop_api.url}"
-consumer_key = "{DEMO_CONSUMER_KEY}"
-consumer_secret = "{DEMO_CONSUMER_SECRET}"
-""")
-        return path
+        config = bridge_config(econt_upstream(upstream or econt.url, token=token),
+                               webhook_secret="s", spool_dir=None)
+        return write_config(tmp_path / "config.toml", merge(config, {"shops": [{
+            "woocommerce": {"url": shop_api.url, "consumer_key": DEMO_CONSUMER_KEY,
+                            "consumer_secret": DEMO_CONSUMER_SECRET},
+        }]}))
     return _write
 
 

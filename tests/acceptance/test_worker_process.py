@@ -23,7 +23,8 @@ from bridge.storage.migrate import upgrade
 from bridge.storage.models import OrderSync
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
-from sandbox.econt import RunningSimulator, SimulatorState, run_simulator
+from sandbox.config import bridge_config, merge, write_config
+from sandbox.econt import RunningSimulator, SimulatorState, econt_upstream, run_simulator
 from sandbox.woocommerce.samples import build_order
 from tests.conftest import CLIENT_ID, SHOP, TOKEN, WEBHOOK_SECRET
 
@@ -43,30 +44,15 @@ def simulator() -> Iterator[RunningSimulator]:
 
 def setup(tmp_path: Path, db_url: str, upstream: str, *, grace: str, lease: str = "30s",
           repeated_order: str = "unknown", orders: int = 3) -> tuple[Path, Database]:
-    config = tmp_path / "worker.toml"
-    config.write_text(f"""
-[database]
-url = "{db_url}"
-[server]
-spool_dir = "spool"
-[logging]
-format = "json"
-[dispatch]
-poll_interval = "100ms"
-read_timeout = "8s"
-connect_timeout = "1s"
-lease = "{lease}"
-shutdown_grace = "{grace}"
-[[shops]]
-id = "{SHOP}"
-webhook_secret = "{WEBHOOK_SECRET}"
-[shops.upstream]
-base_url = "{upstream}"
-client_id = "{CLIENT_ID}"
-token = "{TOKEN}"
-repeated_order = "{repeated_order}"
-rate_limit = 0
-""")
+    content = bridge_config(
+        econt_upstream(upstream, client_id=CLIENT_ID, token=TOKEN,
+                       repeated_order=repeated_order, rate_limit=0),
+        webhook_secret=WEBHOOK_SECRET, shop_id=SHOP, db_url=db_url, log_format="json",
+        log_level=None)
+    config = write_config(tmp_path / "worker.toml", merge(content, {"dispatch": {
+        "poll_interval": "100ms", "read_timeout": "8s", "connect_timeout": "1s",
+        "lease": lease, "shutdown_grace": grace,
+    }}))
     from bridge.config.load import load_settings
 
     settings = load_settings(config)

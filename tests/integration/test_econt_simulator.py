@@ -63,7 +63,7 @@ def valid_body(order_id: int = 1207) -> dict[str, Any]:
             "currency": "MDL", "date_created": "2024-05-14 09:41:07", "status": "pending",
             "customer_note": "Please call before delivery",
             "billing": {
-                "company": "Example SRL", "idno": "1001600012345", "idnp": "",
+                "company": "Example SRL", "idno": "1001600012340", "idnp": "",
                 "first_name": "Ana", "last_name": "Popescu", "address_1": "str. Exemplu 10",
                 "address_2": "of. 4", "city": "Chisinau", "postcode": "MD2004",
                 "country": "MD", "email": "ana@example.md", "phone": "+37369000000",

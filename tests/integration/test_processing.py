@@ -175,6 +175,41 @@ def test_unmappable_order_is_recorded_on_its_row_with_the_fields(deliver: Any,
     assert fixed.outcome == "applied" and row(db).state == "pending"
 
 
+#: an IDNO whose check digit does not match (1012600034562 is right)
+MISTYPED_IDNO = Billing(company="Agroprim Nord SRL", fiscal_code="1012600034567")
+IDNO_REASON = ("meta_data[_billing_fiscal_code]: IDNO 1012600034567 fails its check digit")
+
+
+def test_idno_failing_its_check_digit_makes_the_row_invalid(deliver: Any,
+                                                            db: Database) -> None:
+    delivery = deliver("order.created", order(billing=MISTYPED_IDNO))
+    assert delivery.outcome == "invalid"
+    sync = row(db)
+    assert sync.state == "invalid" and sync.payload is None
+    assert IDNO_REASON in sync.last_error
+
+
+def test_warn_sends_the_idno_and_notes_it_on_the_row(make_settings: Any,
+                                                    tmp_path: Path) -> None:
+    settings = make_settings({"shops": [{"fiscal_code_check": "warn"}]})
+    db = Database.from_settings(settings.database)
+    from bridge.storage.migrate import upgrade
+    upgrade(db)
+    # the e-Cont.md adapter renders the payload (nothing is sent here): it shows the IDNO
+    processor = DeliveryProcessor(db, settings, UpstreamRegistry(settings))
+    store = DeliveryStore(db, Spool(tmp_path / "spool"))
+    for topic in ("order.created", "order.updated"):  # the same snapshot twice
+        store.store(IncomingDelivery(shop=SHOP, topic=topic,
+                                     body=php_json_encode(order(billing=MISTYPED_IDNO))))
+        processor.process_pending()
+    sync = row(db)
+    assert sync.state == "pending" and sync.payload["order"]["billing"]["idno"] == "1012600034567"
+    [note] = events(db)  # once: the repeat changed nothing
+    assert note.startswith(f"mapping: {IDNO_REASON}") and note.endswith(
+        'sent as given (fiscal_code_check = "warn")')
+    db.dispose()
+
+
 def test_order_without_a_usable_id_is_recorded_on_the_delivery(deliver: Any,
                                                                db: Database) -> None:
     delivery = deliver("order.created", {"status": "processing", "total": "1.00"})

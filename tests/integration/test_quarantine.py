@@ -29,6 +29,8 @@ from bridge.storage.database import Database
 from bridge.storage.models import Delivery, OrderSync
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
+from sandbox.config import bridge_config, write_config
+from sandbox.econt import econt_upstream
 from sandbox.woocommerce.samples import build_order
 from tests.conftest import SHOP, WEBHOOK_SECRET, admin_headers
 
@@ -88,22 +90,10 @@ def gauges(client: FlaskClient) -> dict[tuple[str, frozenset[tuple[str, str]]], 
 
 
 def status(tmp_path: Path, settings: Settings) -> tuple[int, dict[str, Any], str]:
-    config = tmp_path / "status.toml"
-    config.write_text(f"""
-[database]
-url = "{settings.database.url}"
-[server]
-spool_dir = "{settings.server.spool_dir}"
-[logging]
-level = "WARNING"
-[[shops]]
-id = "{SHOP}"
-webhook_secret = "s"
-[shops.upstream]
-base_url = "http://127.0.0.1:9"
-client_id = "{'0' * 32}"
-token = "{'1' * 32}"
-""")
+    config = write_config(tmp_path / "status.toml", bridge_config(
+        econt_upstream("http://127.0.0.1:9", client_id="0" * 32, token="1" * 32),
+        webhook_secret="s", shop_id=SHOP, db_url=settings.database.url,
+        spool_dir=settings.server.spool_dir, log_format=None))
     run = CliRunner().invoke
     result = run(cli, ["--config", str(config), "status", "--json", "--check"],
                  catch_exceptions=False)

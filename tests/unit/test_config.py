@@ -9,7 +9,8 @@ import pytest
 
 from bridge.config.load import load_settings, parse_settings
 from bridge.errors import ConfigError
-from tests.conftest import CLIENT_ID, TOKEN, base_config, merge
+from sandbox.config import merge
+from tests.conftest import CLIENT_ID, TOKEN, base_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,12 @@ def test_defaults(tmp_path: Path) -> None:
     assert shop.upstream.repeated_order == "unknown"
     assert settings.dispatch.retry.max_attempts == 8
     assert shop.mapping.timezone == "Europe/Chisinau"
+    assert shop.mapping.fiscal_code_check == "stop"
+
+
+def test_fiscal_code_check_can_warn(tmp_path: Path) -> None:
+    settings = parse(tmp_path, {"shops": [{"fiscal_code_check": "warn"}]})
+    assert settings.shops["shop"].mapping.fiscal_code_check == "warn"
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -54,6 +61,8 @@ def test_defaults(tmp_path: Path) -> None:
     ({"shops": [{"invoice_statuses": ["checkout-draft"]}]}, "checkout-draft orders are never"),
     ({"shops": [{"timezone": "Mars/Olympus"}]}, "shops[shop].timezone: unknown time zone"),
     ({"shops": [{"on_change": "resend"}]}, "shops[shop].on_change: must be one of review, ignore"),
+    ({"shops": [{"fiscal_code_check": "maybe"}]},
+     "shops[shop].fiscal_code_check: must be one of stop, warn"),
     ({"dispatch": {"lease": "5s"}}, "dispatch.lease: must exceed connect_timeout + read_timeout"),
     ({"dispatch": {"poll_interval": "soon"}}, "dispatch.poll_interval: must be a duration"),
     ({"dispatch": {"retry": {"jitter": "some"}}}, "dispatch.retry.jitter: must be one of"),

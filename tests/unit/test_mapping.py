@@ -68,7 +68,7 @@ def test_example_2_b2b_maps() -> None:
     draft = map_order(fixture(2), SHOP)
     draft.check()
     assert draft.total == Decimal("8377.20")
-    assert draft.buyer.idno == "1012600034567"
+    assert draft.buyer.idno == "1012600034562"
     assert draft.buyer.company == "Agroprim Nord SRL"
     assert draft.status == "on-hold"
     assert [line.kind for line in draft.lines] == ["product", "product", "shipping", "fee"]
@@ -98,7 +98,7 @@ def test_example_2_renders_the_econt_body() -> None:
         "status": "on-hold",
         "customer_note": "Vă rugăm să atașați factura fiscală la livrare.",
         "billing": {
-            "company": "Agroprim Nord SRL", "idno": "1012600034567", "idnp": "",
+            "company": "Agroprim Nord SRL", "idno": "1012600034562", "idnp": "",
             "first_name": "Ion", "last_name": "Ciobanu",
             "address_1": "str. Independenței 12, of. 4", "address_2": "",
             "city": "Bălți", "postcode": "MD-3100", "country": "MD",
@@ -236,7 +236,7 @@ def test_twelve_digit_idno_names_the_meta_key() -> None:
     assert "13 digits" in errors["meta_data[_billing_fiscal_code]"][0]
 
 
-@pytest.mark.parametrize("value", ["1012600034567X", "10126000345678", ["1012600034567"], True])
+@pytest.mark.parametrize("value", ["1012600034562X", "10126000345628", ["1012600034562"], True])
 def test_invalid_idno_values(value: Any) -> None:
     order = fixture(2)
     order["meta_data"][0]["value"] = value
@@ -378,33 +378,57 @@ def test_missing_number_falls_back_to_id() -> None:
 
 def test_idno_with_spaces_and_as_a_number() -> None:
     order = fixture(2)
-    order["meta_data"][0]["value"] = " 1012 6000 34567 "
-    assert map_order(order, SHOP).buyer.idno == "1012600034567"
-    order["meta_data"][0]["value"] = 1012600034567
-    assert map_order(order, SHOP).buyer.idno == "1012600034567"
+    order["meta_data"][0]["value"] = " 1012 6000 34562 "
+    assert map_order(order, SHOP).buyer.idno == "1012600034562"
+    order["meta_data"][0]["value"] = 1012600034562
+    assert map_order(order, SHOP).buyer.idno == "1012600034562"
 
 
 def test_idnp_and_key_priority() -> None:
     order = fixture(1)
     order["meta_data"] += [
-        {"id": 1, "key": "billing_idno", "value": "1003600012345"},
+        {"id": 1, "key": "billing_idno", "value": "1003600012344"},
         {"id": 2, "key": "_billing_idno", "value": []},  # unset custom field
         {"id": 3, "key": "_billing_idnp", "value": "2001234567890"},
     ]
     buyer = map_order(order, SHOP).buyer
-    assert (buyer.idno, buyer.idnp) == ("1003600012345", "2001234567890")
+    assert (buyer.idno, buyer.idnp) == ("1003600012344", "2001234567890")
     custom = shop_with(idno_meta_keys=("vat_id",), idnp_meta_keys=())
-    order["meta_data"].append({"id": 4, "key": "vat_id", "value": "1009600000001"})
+    order["meta_data"].append({"id": 4, "key": "vat_id", "value": "1009600000008"})
     buyer = map_order(order, custom).buyer
-    assert (buyer.idno, buyer.idnp) == ("1009600000001", "")
+    assert (buyer.idno, buyer.idnp) == ("1009600000008", "")
+
+
+def test_idno_failing_its_check_digit_stops_the_order() -> None:
+    order = fixture(2)
+    order["meta_data"][0]["value"] = "1012600034567"  # ...562 is right
+    errors = errors_of(order)
+    assert list(errors) == ["meta_data[_billing_fiscal_code]"]
+    assert "IDNO 1012600034567 fails its check digit" in errors[
+        "meta_data[_billing_fiscal_code]"][0]
+
+
+def test_warn_sends_an_idno_failing_its_check_digit_with_a_note() -> None:
+    warn = shop_with(fiscal_code_check="warn")
+    order = fixture(2)
+    order["meta_data"][0]["value"] = "1012 6000 34567"
+    draft = map_order(order, warn)
+    assert draft.buyer.idno == "1012600034567"
+    assert draft.notes == ((
+        "meta_data[_billing_fiscal_code]: IDNO 1012600034567 fails its check digit (the 13th "
+        "digit, computed from the first 12 with weights 7, 3, 1): a digit is probably "
+        'mistyped; sent as given (fiscal_code_check = "warn")'),)
+    # a code of the wrong shape is no check-digit matter: it still stops the order
+    order["meta_data"][0]["value"] = "101260003456"
+    assert "13 digits" in errors_of(order, warn)["meta_data[_billing_fiscal_code]"][0]
 
 
 def test_fiscal_helpers() -> None:
     assert fiscal.normalise_code("2001 2345 67890") == "2001234567890"
     with pytest.raises(ValueError, match="13 digits"):
         fiscal.normalise_code("675546554343")  # the 12-digit IDNO of the e-Cont.md docs
-    lookup = fiscal.find_code([("a", ""), ("b", "1003600012345")], ("a", "b"))
-    assert (lookup.code, lookup.key) == ("1003600012345", "b")
+    lookup = fiscal.find_code([("a", ""), ("b", "1003600012344")], ("a", "b"))
+    assert (lookup.code, lookup.key) == ("1003600012344", "b")
     assert fiscal.find_code([], ("a",)).code == ""
     assert fiscal.normalise_email(" ana@exemplu.md ") == "ana@exemplu.md"
     assert fiscal.normalise_email("ион@пример.md") == "ион@пример.md"
@@ -514,9 +538,9 @@ def test_negative_fee_line() -> None:
 
 
 def test_b2b_order_from_builder_carries_company_and_idno() -> None:
-    order = build_order(billing=Billing(company="Example SRL", fiscal_code="1001600012345"))
+    order = build_order(billing=Billing(company="Example SRL", fiscal_code="1001600012340"))
     buyer = map_order(order, SHOP).buyer
-    assert (buyer.company, buyer.idno) == ("Example SRL", "1001600012345")
+    assert (buyer.company, buyer.idno) == ("Example SRL", "1001600012340")
 
 
 def test_money_helpers() -> None:
