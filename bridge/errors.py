@@ -29,6 +29,11 @@ class UnknownShop(BridgeError):
     """No shop with that id is configured."""
 
 
+class InvariantBroken(BridgeError):
+    """A rule the code itself must keep did not hold: a bug, never bad input. Raised, not
+    asserted, so ``python -O`` cannot switch the check off."""
+
+
 class MappingError(BridgeError):
     """The order cannot be turned into an invoice.
 
