@@ -25,6 +25,11 @@ class ConfigError(BridgeError):
     """The configuration is invalid."""
 
 
+class InvariantBroken(BridgeError):
+    """A rule the code itself must keep did not hold: a bug, never bad input. Raised, not
+    asserted, so ``python -O`` cannot switch the check off."""
+
+
 class MappingError(BridgeError):
     """The order cannot be turned into an invoice.
 

@@ -18,7 +18,7 @@ from bridge.config.model import ShopSettings
 from bridge.storage.models import OrderSync
 from bridge.storage.repository import add_event
 from bridge.storage.states import SyncState
-from bridge.upstreams.base import InvoiceRef
+from bridge.upstreams.port import InvoiceRef
 
 
 def _clear_lease(row: OrderSync) -> None:

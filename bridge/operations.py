@@ -88,7 +88,7 @@ def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, sh
                 "to invoice it anyway")
         upstream = upstreams.for_shop(shop_id)
         try:
-            draft = map_order(snapshot, shop)
+            draft = map_order(snapshot, shop, upstream.rules)
             row.payload = upstream.render(draft)
             row.content_hash = draft_fingerprint(draft)
         except MappingError as exc:  # a refusal changes nothing; the answer names the fields

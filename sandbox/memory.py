@@ -1,8 +1,11 @@
 """An in-memory invoicing service, shipped so the dispatcher (and users' own code) can be
-tested without a network: it keeps invoices in a dict and can be scripted to fail.
+tested without a network: it keeps invoices in a list and can be scripted to fail.
 
     upstream = InMemoryUpstream()
     upstream.fail_next(UpstreamUnavailable("HTTP 503"), UpstreamTimeout("slow", ambiguous=True))
+
+``LookupInMemoryUpstream`` also has the optional ``find_invoice`` capability (it finds an
+invoice by its order id), for the dispatcher's "look up before sending again" path.
 """
 
 from __future__ import annotations
@@ -11,13 +14,24 @@ import hashlib
 import json
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.errors import UpstreamError
-from bridge.mapping.draft import InvoiceDraft
-from bridge.upstreams.base import InvoiceRef
+from bridge.errors import (
+    UpstreamAuthError,
+    UpstreamBadResponse,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from bridge.mapping.draft import NO_RULES, DraftRules, InvoiceDraft
+from bridge.upstreams.port import InvoiceRef
+from sandbox.contract import Fault, Harness
 
 
 @dataclass
@@ -33,6 +47,8 @@ class InMemoryUpstream:
     #: what a repeated order id does: "create_new" (the safe assumption, like an upstream
     #: whose behaviour is unknown) or "return_existing"
     repeated_order: str = "create_new"
+    #: what mapping must refuse for it (e.g. an e-Cont.md stand-in takes EcontUpstream.rules)
+    rules: DraftRules = NO_RULES
     invoices: list[StoredInvoice] = field(default_factory=list)
     calls: int = 0
     _failures: deque[tuple[UpstreamError, bool]] = field(default_factory=deque)
@@ -55,7 +71,8 @@ class InMemoryUpstream:
             "total": str(draft.total),
             "currency": draft.currency,
             "email": draft.buyer.email,
-            "lines": [[line.name, line.quantity, str(line.total)] for line in draft.lines],
+            "lines": [[line.name, str(line.quantity), str(line.total_gross)]
+                      for line in draft.lines],
         }
 
     def create_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef:
@@ -88,3 +105,66 @@ class InMemoryUpstream:
 
     def close(self) -> None:
         pass
+
+
+@dataclass
+class LookupInMemoryUpstream(InMemoryUpstream):
+    """An in-memory service that can also be asked for the invoice of an order."""
+
+    lookups: int = 0
+    _lookup_failures: deque[UpstreamError] = field(default_factory=deque)
+
+    def fail_lookup_next(self, *errors: UpstreamError) -> None:
+        self._lookup_failures.extend(errors)
+
+    def find_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef | None:
+        with self._lock:
+            self.lookups += 1
+            if self._lookup_failures:
+                raise self._lookup_failures.popleft()
+            found = self.invoices_for(int(payload["order_id"]))
+        if not found:
+            return None
+        return InvoiceRef(found[0].invoice_id, existed=True, http_status=200)
+
+
+# --- the contract suite's stand-in (sandbox/contract.py) -------------------------------
+
+
+def _memory_fault(fault: Fault, retry_after: int) -> tuple[UpstreamError, bool]:
+    """The error an in-memory service raises for ``fault``, and whether it created the
+    invoice first: what a well-behaved adapter makes of the real service's answer."""
+    return {
+        Fault.SERVER_ERROR: (UpstreamUnavailable("HTTP 500", http_status=500), False),
+        Fault.GATEWAY_PAGE: (UpstreamUnavailable("HTTP 502 page", http_status=502,
+                                                 ambiguous=True), False),
+        Fault.RATE_LIMITED: (UpstreamRateLimited("HTTP 429", retry_after=retry_after), False),
+        Fault.UNAUTHORIZED: (UpstreamAuthError("HTTP 401", http_status=401), False),
+        Fault.FORBIDDEN: (UpstreamAuthError("HTTP 403", http_status=403), False),
+        Fault.INVALID: (UpstreamRejected("HTTP 422: invalid", http_status=422), False),
+        Fault.TIMEOUT: (UpstreamTimeout("no answer in time", ambiguous=True), True),
+        Fault.DROP_AFTER_CREATE: (UpstreamConnectionError("connection lost",
+                                                          ambiguous=True), True),
+        Fault.UNREADABLE: (UpstreamBadResponse("HTTP 200 unreadable", http_status=200,
+                                               ambiguous=True), True),
+    }[fault]
+
+
+@dataclass
+class _RunningMemory:
+    adapter: LookupInMemoryUpstream
+
+    def inject(self, fault: Fault, *, retry_after: int = 7) -> None:
+        error, after_create = _memory_fault(fault, retry_after)
+        self.adapter.fail_next(error, after_create=after_create)
+
+    def invoice_count(self, order_id: int) -> int:
+        return len(self.adapter.invoices_for(order_id))
+
+
+@contextmanager
+def _start_memory() -> Iterator[_RunningMemory]:
+    yield _RunningMemory(LookupInMemoryUpstream(repeated_order="return_existing"))
+
+
+MEMORY_HARNESS = Harness(kind="memory", start=_start_memory)

@@ -27,6 +27,7 @@ from bridge.config.model import Settings
 from bridge.config.sections import normalise_database_url
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
+from bridge.upstreams.econt.adapter import EcontUpstream
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.web import create_app
 from sandbox.config import bridge_config, merge
@@ -165,7 +166,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def memory_upstream() -> InMemoryUpstream:
-    return InMemoryUpstream(kind="econt")
+    return InMemoryUpstream(kind="econt", rules=EcontUpstream.rules)
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ def _body(schema_name: str, description: str, *, required: bool) -> dict[str, An
 
 
 def _schemas() -> dict[str, Schema]:
-    sha256 = {"pattern": "^[0-9a-f]{64}$"}
+    # a content fingerprint: "2:" and 62 hex digits, or 64 hex digits for rows written before
+    # version 2 (bridge/mapping/fingerprint.py)
+    sha256 = {"pattern": "^([0-9a-f]{64}|2:[0-9a-f]{62})$"}
     return {
         "SyncState": {
             "type": "string", "enum": _STATES,

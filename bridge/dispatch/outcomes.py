@@ -1,6 +1,6 @@
 """What an upstream answer does to a sync row (and to its shop).
 
-- created / already exists: ``synced`` (attempt counted);
+- created / already exists / found by a lookup: ``synced`` (attempt counted);
 - a failure for an order deleted in the shop, or whose status left ``invoice_statuses``,
   while it was being sent: never retried -- ``skipped`` if nothing can exist upstream,
   ``review`` if this or an earlier attempt's outcome is unknown (outcome ``withdrawn``,
@@ -9,9 +9,10 @@
   (not counted: every order of the shop would fail the same way);
 - 429: ``retrying`` no sooner than Retry-After (not counted; only max_age ends it);
 - ambiguous (the invoice may exist: a lost answer, or an answer that is not the upstream's
-  own error body, whatever its status) and the upstream is not known to dedupe repeats:
-  ``review`` -- this comes before the two rules above, whose family still acts (the shop
-  pauses, the account's rate limit holds);
+  own error body, whatever its status) and the upstream neither dedupes repeats nor can be
+  asked whether the invoice exists (``find_invoice``): ``review`` -- this comes before the
+  two rules above, whose family still acts (the shop pauses, the account's rate limit
+  holds);
 - other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
   or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
 - permanent rejections (other 4xx): ``failed`` with the upstream's message (``review`` if
@@ -36,6 +37,7 @@ from bridge.config.model import ShopSettings
 from bridge.dispatch.claims import Claim
 from bridge.dispatch.retry import RetryPolicy
 from bridge.errors import (
+    InvariantBroken,
     UpstreamAccountError,
     UpstreamError,
     UpstreamRateLimited,
@@ -43,7 +45,7 @@ from bridge.errors import (
 from bridge.storage.models import DispatchAttempt, OrderSync
 from bridge.storage.repository import add_event, set_shop_paused
 from bridge.storage.states import SyncState
-from bridge.upstreams.base import InvoiceRef, InvoiceUpstream
+from bridge.upstreams.port import InvoiceRef, InvoiceUpstream, settles_unknown_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,13 @@ def _synced_statements() -> tuple[Any, Any]:
 _SYNCED, _ATTEMPT = _synced_statements()
 
 
+def created_outcome(ref: InvoiceRef) -> str:
+    """The attempt outcome of an answer that names the invoice."""
+    if ref.looked_up:
+        return "found"
+    return "exists" if ref.existed else "created"
+
+
 def is_created(result: AttemptResult) -> bool:
     """The answer is an invoice with its id: ``record_created`` may take it."""
     return result.ref is not None and bool(result.ref.invoice_id)
@@ -135,7 +144,7 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
         "p_status": result.http_status, "p_now": now} for claim, result, ref in created]).rowcount
     if updated != len(created):
         return None
-    recorded = ["exists" if ref.existed else "created" for _, _, ref in created]
+    recorded = [created_outcome(ref) for _, _, ref in created]
     connection.execute(_ATTEMPT, [{
         "sync_id": claim.sync_id, "started_at": result.started_at,
         "duration_ms": result.duration_ms, "worker": worker_id, "outcome": outcome,
@@ -193,10 +202,11 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         row.attempts += 1
         lifecycle.to_synced(session, row, result.ref, sent_hash=claim.content_hash, shop=shop,
                             now=now)
-        return "exists" if result.ref.existed else "created"
+        return created_outcome(result.ref)
 
     error = result.error
-    assert error is not None
+    if error is None:
+        raise InvariantBroken("an attempt result carries neither an invoice nor an error")
     if isinstance(error, UpstreamAccountError):  # whatever becomes of this row
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
@@ -205,7 +215,7 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
     if withdrawn is not None:  # decided now, not at a retry that should never be sent
         row.attempts += 1
         return _withdraw(session, row, withdrawn, error=error)
-    if error.ambiguous and not upstream.dedupes_repeats:
+    if error.ambiguous and not settles_unknown_outcomes(upstream):
         row.attempts += 1
         lifecycle.to_review(row, (
             f"outcome unknown: {error}. The invoice may or may not exist in {upstream.kind}; "
@@ -213,8 +223,9 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
             "(it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
         return "ambiguous"
-    # From here on, an ambiguous answer is one the upstream dedupes if sent again; its
-    # outcome is still marked unknown, so that giving up later is not called "failed".
+    # From here on, an ambiguous answer is one the dispatcher can settle (the upstream dedupes
+    # a repeat, or the next attempt looks the invoice up first); its outcome is still marked
+    # unknown, so that giving up later is not called "failed".
     if isinstance(error, UpstreamAccountError):
         lifecycle.to_retrying(row, now, f"shop paused: {error}")
         return "paused_unknown" if error.ambiguous else "paused"
@@ -355,7 +366,7 @@ def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream |
     if withdrawn is not None:
         _withdraw(session, row, withdrawn, error=None, interrupted=f" (interrupted: {reason})")
         return "review"
-    if upstream is not None and upstream.dedupes_repeats:
+    if upstream is not None and settles_unknown_outcomes(upstream):
         lifecycle.to_retrying(row, now, f"interrupted: {reason}")
         return "retry"
     lifecycle.to_review(row, (

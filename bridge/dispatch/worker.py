@@ -16,6 +16,9 @@ Stopping (SIGTERM, or ``stop()``): no new claims; queued rows go back unsent; in
 dispatches get ``shutdown_grace`` seconds to finish; any still running after that are
 released as interrupted (the same ambiguous-outcome rule as a dead worker), so no lease is
 left to time out.
+
+This module is the loop only: sending is ``sending.py``, recording ``recording.py``, the
+heartbeat ``heartbeat.py``.
 """
 
 from __future__ import annotations
@@ -29,42 +32,33 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
 
-from bridge import metrics
 from bridge.clock import Clock
 from bridge.config.model import Settings
 from bridge.dispatch import outcomes
-from bridge.dispatch.claims import Claim, claim_in, expired_leases
+from bridge.dispatch.claims import Claim, claim_in
+from bridge.dispatch.heartbeat import Heartbeat
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.dispatch.reconcile import Reconciler
+from bridge.dispatch.recording import NotAllCommon, Recorded, Recorder, Sent
 from bridge.dispatch.retry import RetryPolicy
-from bridge.errors import UpstreamBadResponse, UpstreamError, UpstreamRateLimited
+from bridge.dispatch.sending import Sender
+from bridge.errors import UpstreamBadResponse
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore
-from bridge.logs import log_context
 from bridge.storage.database import Database
-from bridge.storage.models import OrderSync, WorkerHeartbeat
-from bridge.storage.repository import insert_ignoring_conflicts
+from bridge.storage.failures import is_outage
 from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_INTERVAL = 5.0
 #: While dispatches keep the loop busy, the intake (new deliveries) and the reaping of
 #: expired leases run at most this often instead of before every claim: at one claim per
 #: order they cost more than the claim itself. After an idle wait they always run.
 HOUSEKEEPING_INTERVAL = 0.1
-#: a worker whose heartbeat is older than this counts as gone (for rate-limit sharing)
-HEARTBEAT_STALE = 30.0
-
-#: a dispatch whose answer is back, waiting to be recorded
-Sent = tuple[Claim, outcomes.AttemptResult]
 
 
 @dataclass
@@ -93,8 +87,12 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake = wake or threading.Event()
         self.stopping = threading.Event()
-        self.policy = policy or RetryPolicy(settings.dispatch.retry)
         self.limiter = RateLimiter()
+        self.sender = Sender(settings, self.upstreams, self.limiter, self.clock, self.stopping)
+        self.recorder = Recorder(settings, db, self.upstreams,
+                                 policy or RetryPolicy(settings.dispatch.retry), self.clock,
+                                 self.worker_id)
+        self._heartbeat = Heartbeat(db, self.worker_id, self.clock, self.limiter)
         self.processor = DeliveryProcessor(db, settings, self.upstreams, self.clock)
         self.store = DeliveryStore(db, Spool(settings.server.spool_dir))
         self.concurrency = settings.dispatch.concurrency
@@ -104,18 +102,13 @@ class Worker:
         #: answers and catch up in one commit (docs/benchmarks.md). Never more than
         #: ``concurrency`` requests are in flight.
         self.capacity = self.concurrency + settings.dispatch.claim_ahead
-        #: a queued row starts only if its lease outlasts the longest possible request
-        self._longest_request = timedelta(seconds=settings.dispatch.connect_timeout
-                                          + settings.dispatch.read_timeout)
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
                                         thread_name_prefix="dispatch")
         self._in_flight: dict[Future[outcomes.AttemptResult], Claim] = {}
         #: answers whose recording failed on a database error; recorded on the next turn
         self._unrecorded: list[Sent] = []
         self._lock = threading.Lock()
-        self._last_heartbeat = 0.0
         self._last_housekeeping = 0.0
-        self._outcomes: dict[str, int] = {}
         self.abandoned = 0
 
     # --- the loop ---------------------------------------------------------------------------
@@ -125,7 +118,7 @@ class Worker:
         log.info("worker started", extra={"worker": self.worker_id,
                                           "concurrency": self.concurrency})
         with contextlib.suppress(DBAPIError):
-            self.heartbeat(stopped=False, force=True)  # be counted before the first send
+            self.heartbeat(force=True)  # be counted before the first send
         reconciler = Reconciler(self.settings, self.db, self.clock)
         if reconciler.shops:
             threading.Thread(target=reconciler.run, args=(self.stopping,), name="reconcile",
@@ -176,8 +169,7 @@ class Worker:
             wait(futures)
             self._record_and_claim(report, claim=False)
         self.heartbeat()
-        with self._lock:
-            report.outcomes = dict(self._outcomes)
+        report.outcomes = self.recorder.outcomes.snapshot()
         return report
 
     def drain(self, *, timeout: float = 60.0) -> TurnReport:
@@ -213,7 +205,7 @@ class Worker:
         if self.wake.wait(timeout):
             self.wake.clear()
 
-    # --- claiming, dispatching and recording ---------------------------------------------
+    # --- one commit per turn: the answers that came back, and the next claims -------------
 
     def _record_and_claim(self, report: TurnReport, *, claim: bool) -> list[Claim]:
         """Record the answers that came back and claim rows for the free slots, in one
@@ -226,65 +218,35 @@ class Worker:
         try:
             try:
                 recorded, claims = self._commit_turn(finished, limit, batched=True)
-            except _NotAllCommon:  # rolled back; take each answer on its own path
+            except NotAllCommon:  # rolled back; take each answer on its own path
                 recorded, claims = self._commit_turn(finished, limit, batched=False)
         except Exception as exc:
             if not finished:
                 raise
-            if not _database_unavailable(exc):  # else the loop logs it, once per back-off
+            if not is_outage(exc):  # else the loop logs it, once per back-off
                 log.exception("recording a turn's answers together failed; one by one now")
-            recorded, claims = self._record_one_by_one(finished), []
+            recorded, left = self.recorder.record_each(finished)
+            report.recorded += len(recorded)
+            self.recorder.after_recording(recorded)
+            if left:  # the database went away: keep them for the next turn
+                with self._lock:
+                    self._unrecorded[:0] = left
+                raise
+            return []
         report.recorded += len(recorded)
-        self._after_recording(recorded)
+        self.recorder.after_recording(recorded)
         return claims
 
     def _commit_turn(self, finished: list[Sent], limit: int, *, batched: bool
-                     ) -> tuple[list[tuple[Sent, str]], list[Claim]]:
+                     ) -> tuple[list[Recorded], list[Claim]]:
         with self.db.transaction() as session:
-            if batched:
-                recorded = self._record_batch(session, finished)
-            else:
-                recorded = [(sent, self._record(session, *sent)) for sent in finished]
+            recorded = self.recorder.record_many(session, finished, batched=batched)
             session.flush()  # the claim below runs on the connection, past the ORM
             claims = claim_in(session.connection(), shops=list(self.settings.shops),
                               worker_id=self.worker_id, limit=limit,
                               lease_seconds=self.settings.dispatch.lease,
                               now=self.clock.now())
         return recorded, claims
-
-    def _record_batch(self, session: Session, finished: list[Sent]) -> list[tuple[Sent, str]]:
-        """The invoices that came back, in two statements however many (the common case);
-        every other answer on the general path. Raises _NotAllCommon if an invoice's row
-        was not as claimed (lease lost, order changed): the caller rolls back."""
-        created = [sent for sent in finished if outcomes.is_created(sent[1])]
-        others = [sent for sent in finished if not outcomes.is_created(sent[1])]
-        recorded: list[tuple[Sent, str]] = []
-        if created:
-            done = outcomes.record_created_many(session, created, worker_id=self.worker_id,
-                                                now=self.clock.now())
-            if done is None:
-                raise _NotAllCommon
-            recorded += zip(created, done, strict=True)
-        recorded += [(sent, self._record(session, *sent)) for sent in others]
-        return recorded
-
-    def _record_one_by_one(self, finished: list[Sent]) -> list[tuple[Sent, str]]:
-        recorded: list[tuple[Sent, str]] = []
-        for index, sent in enumerate(finished):
-            try:
-                with self.db.transaction() as session:
-                    recorded.append((sent, self._record(session, *sent)))
-            except Exception as exc:
-                if _database_unavailable(exc):  # keep the answers for the next turn
-                    with self._lock:
-                        self._unrecorded[:0] = finished[index:]
-                    self._after_recording(recorded)
-                    raise
-                # Our bug, not the database's: the row keeps its lease, which expires, and
-                # the reaper settles it as interrupted (docs/guarantees.md).
-                log.exception("recording a dispatch failed", extra={
-                    "order": f"{sent[0].shop}/{sent[0].order_id}"})
-        return recorded
 
     def _collect(self) -> list[Sent]:
         """Take the dispatches whose answer is back (and any left unrecorded before)."""
@@ -310,107 +272,34 @@ class Worker:
             return self.capacity - len(self._in_flight)
 
     def _submit(self, claim: Claim) -> Future[outcomes.AttemptResult]:
-        future = self._pool.submit(self.send, claim)
+        future = self._pool.submit(self.sender.send, claim)
         with self._lock:
             self._in_flight[future] = claim
         future.add_done_callback(lambda _: self.wake.set())
         return future
 
+    # --- one row at a time (tests, operator tools) ------------------------------------------
+
+    def send(self, claim: Claim) -> outcomes.AttemptResult:
+        """Send one claimed row upstream; nothing is recorded."""
+        return self.sender.send(claim)
+
+    def record(self, claim: Claim, result: outcomes.AttemptResult) -> str:
+        """Record one answer in a transaction of its own."""
+        return self.recorder.record(claim, result)
+
     def dispatch(self, claim: Claim) -> str:
         """Send one claimed row upstream and record the answer in a transaction of its own."""
         return self.record(claim, self.send(claim))
 
-    def record(self, claim: Claim, result: outcomes.AttemptResult) -> str:
-        """Record one answer in a transaction of its own (the loop records them in batches)."""
-        with self.db.transaction() as session:
-            outcome = self._record(session, claim, result)
-        self._after_recording([((claim, result), outcome)])
-        return outcome
-
-    def send(self, claim: Claim) -> outcomes.AttemptResult:
-        """Send one claimed row upstream (on a dispatch thread); the loop records the answer."""
-        with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
-            shop = self.settings.shops[claim.shop]
-            upstream = self.upstreams.for_shop(claim.shop)
-            account = shop.upstream.account_key
-            self.limiter.acquire(account, shop.upstream.rate_limit, shop.upstream.rate_burst,
-                                 stop=self.stopping)
-            started = self.clock.now()
-            # Queued, or held by the rate limit: a request that might outlive its lease
-            # would be reaped mid-flight and need review; better not to start it at all.
-            if self.stopping.is_set():
-                return outcomes.AttemptResult(started, 0.0, unsent="the worker stopped")
-            if started + self._longest_request > claim.lease_until:
-                return outcomes.AttemptResult(started, 0.0, unsent=(
-                    "its lease would run out before the longest possible request"))
-            t0 = time.perf_counter()
-            ref, error = None, None
-            try:
-                ref = upstream.create_invoice(claim.payload)
-            except UpstreamError as exc:
-                error = exc
-            except Exception as exc:  # our own bug; it may have happened after sending
-                log.exception("adapter failed")
-                error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
-                                            ambiguous=True)
-            duration_ms = (time.perf_counter() - t0) * 1000
-            if isinstance(error, UpstreamRateLimited):
-                self.limiter.block(account, error.retry_after or 1.0)
-            return outcomes.AttemptResult(started, duration_ms, ref, error)
-
-    def _record(self, session: Session, claim: Claim, result: outcomes.AttemptResult) -> str:
-        now = self.clock.now()
-        if result.unsent is not None:
-            return outcomes.record_unsent(session, claim, now=now,
-                                          shop=self.settings.shops.get(claim.shop))
-        outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
-                                          now=now)
-        if outcome is not None:
-            return outcome
-        row = session.get(OrderSync, claim.sync_id, with_for_update=True,
-                          populate_existing=True)
-        if row is None:
-            return "vanished"
-        return outcomes.record_result(
-            session, row, claim, result, shop=self.settings.shops[claim.shop],
-            upstream=self.upstreams.for_shop(claim.shop), policy=self.policy,
-            worker_id=self.worker_id, now=now)
-
-    def _after_recording(self, recorded: list[tuple[Sent, str]]) -> None:
-        """Count, measure and log attempts once they are committed."""
-        for (claim, result), outcome in recorded:
-            with self._lock:
-                self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
-            if result.unsent is not None:
-                log.info("dispatch not started; the order is due again", extra={
-                    "order": f"{claim.shop}/{claim.order_id}", "reason": result.unsent})
-                continue
-            metrics.dispatch_attempts.labels(shop=claim.shop, outcome=outcome).inc()
-            metrics.dispatch_seconds.labels(shop=claim.shop).observe(result.duration_ms / 1000)
-            with log_context(order=f"{claim.shop}/{claim.order_id}", shop=claim.shop):
-                log.info("dispatch attempt", extra={
-                    "outcome": outcome, "http_status": result.http_status,
-                    "duration_ms": round(result.duration_ms, 1),
-                    "error": str(result.error) if result.error else None})
-
-    # --- leases --------------------------------------------------------------------------
-
     def reap(self) -> int:
         """Settle rows whose lease expired: their worker died mid-dispatch."""
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            rows = expired_leases(session, now=now)
-            for row in rows:
-                upstream = (self.upstreams.for_shop(row.shop)
-                            if row.shop in self.settings.shops else None)
-                outcomes.interrupted(
-                    session, row, upstream=upstream, shop=self.settings.shops.get(row.shop),
-                    now=now, worker_id=self.worker_id,
-                    reason=f"lease {row.lease_owner} expired at {row.lease_until:%Y-%m-%d %H:%M:%S}"
-                           " UTC (worker stopped mid-dispatch)")
-        if rows:
-            log.warning("reaped expired leases", extra={"count": len(rows)})
-        return len(rows)
+        return self.recorder.reap()
+
+    def heartbeat(self, *, stopped: bool = False, force: bool = False) -> None:
+        self._heartbeat.beat(stopped=stopped, force=force)
+
+    # --- stopping ------------------------------------------------------------------------
 
     def _shutdown(self) -> None:
         grace = self.settings.dispatch.shutdown_grace
@@ -430,56 +319,10 @@ class Worker:
         with self._lock:
             stuck = [claim for future, claim in self._in_flight.items() if not future.done()]
         if stuck:
-            self._release(stuck)
+            self.recorder.release(stuck)
         #: dispatches still running after release; the process should not wait for them
         self.abandoned = len(stuck)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.heartbeat(stopped=True)
         self.upstreams.close()
         log.info("worker stopped", extra={"worker": self.worker_id, "released": len(stuck)})
-
-    def _release(self, claims: list[Claim]) -> None:
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            for claim in claims:
-                row = session.get(OrderSync, claim.sync_id, with_for_update=True,
-                                  populate_existing=True)
-                if row is None or row.lease_owner != claim.lease_owner:
-                    continue
-                outcomes.interrupted(
-                    session, row, upstream=self.upstreams.for_shop(claim.shop),
-                    shop=self.settings.shops.get(claim.shop), now=now, worker_id=self.worker_id,
-                    reason="worker stopped before the upstream answered (shutdown grace over)")
-
-    # --- heartbeat ---------------------------------------------------------------------
-
-    def heartbeat(self, *, stopped: bool = False, force: bool = False) -> None:
-        now_mono = time.monotonic()
-        if not (stopped or force) and now_mono - self._last_heartbeat < HEARTBEAT_INTERVAL:
-            return
-        self._last_heartbeat = now_mono
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            insert_ignoring_conflicts(session, WorkerHeartbeat, {
-                "worker_id": self.worker_id, "hostname": socket.gethostname(),
-                "pid": os.getpid(), "started_at": now, "heartbeat_at": now}, ["worker_id"])
-            beat = session.get(WorkerHeartbeat, self.worker_id, with_for_update=True)
-            if beat is not None:
-                beat.heartbeat_at = now
-                beat.stopped_at = now if stopped else None
-            live = session.execute(
-                select(func.count()).select_from(WorkerHeartbeat).where(
-                    WorkerHeartbeat.stopped_at.is_(None),
-                    WorkerHeartbeat.heartbeat_at > now - timedelta(seconds=HEARTBEAT_STALE))
-            ).scalar_one()
-        self.limiter.share = max(1, int(live))
-
-
-class _NotAllCommon(Exception):
-    """A batch of answers held one that needs the general path (see ``_record_batch``)."""
-
-
-def _database_unavailable(exc: BaseException) -> bool:
-    """A failure of the connection or the server (worth retrying), not of our statement."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated)

@@ -1,34 +1,7 @@
-"""Which database failures are an outage, and how a failure is described in a reason.
-
-An *outage* is the connection or the server failing (``OperationalError``,
-``InterfaceError``, a connection SQLAlchemy had to invalidate): nothing is wrong with what we
-asked, so we wait and ask again, for as long as it takes. Anything else -- the database
-refusing one statement (``DataError``: a value it cannot take, ``IntegrityError``, ...) or an
-exception of ours while handling one delivery -- belongs to that delivery: it is tried a few
-times and then quarantined, so it can never hold up the deliveries behind it.
-"""
-
-from __future__ import annotations
-
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+"""How often the intake tries a delivery (or a spool file) before it is quarantined: a
+database refusal or a bug of ours that is not an outage (``bridge.storage.failures``) must
+never hold up the deliveries behind it, and must not be given up on at the first try either
+(a lock timeout, a deadlock passes)."""
 
 #: how many times a delivery (or a spool file) is tried before it is quarantined
 MAX_TRIES = 5
-#: longest description of a failure kept in a reason or a log line
-DESCRIBE_LIMIT = 500
-
-
-def is_outage(exc: BaseException) -> bool:
-    """True when the database (connection or server) failed, not the statement."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated)
-
-
-def describe(exc: BaseException) -> str:
-    """``Type: first line of the message``, bounded (a DBAPIError's text holds the whole
-    statement and its parameters: a delivery's body, megabytes of it)."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        exc = exc.orig  # the driver's own message, without SQLAlchemy's statement dump
-    lines = str(exc).splitlines()
-    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-    return text if len(text) <= DESCRIBE_LIMIT else text[:DESCRIBE_LIMIT - 1] + "…"

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Insert
 
-from bridge.intake.failures import is_outage
+from bridge.storage.failures import is_outage
 
 #: a request waits at most this long for the committer to take its row; past it, the caller
 #: spools (a row already taken is waited for: see the module's docstring)

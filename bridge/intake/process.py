@@ -35,11 +35,11 @@ from bridge.config.model import Settings, ShopSettings
 from bridge.errors import MappingError, clip
 from bridge.intake.backlog import PROCESSED, QUARANTINED, RECEIVED
 from bridge.intake.body import read_body
-from bridge.intake.failures import MAX_TRIES, describe, is_outage
+from bridge.intake.failures import MAX_TRIES
 from bridge.logs import log_context
+from bridge.mapping import fingerprint
 from bridge.mapping.build import map_order
-from bridge.mapping.draft import SnapshotHeader
-from bridge.mapping.fingerprint import draft_fingerprint
+from bridge.mapping.draft import InvoiceDraft, SnapshotHeader
 from bridge.mapping.woocommerce import (
     MAX_ORDER_NUMBER,
     MAX_STATUS,
@@ -48,6 +48,7 @@ from bridge.mapping.woocommerce import (
     read_snapshot_header,
 )
 from bridge.storage.database import Database
+from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
 from bridge.storage.states import SyncState
@@ -227,7 +228,7 @@ class DeliveryProcessor:
         if header.status not in shop.invoice_statuses:
             return self._not_invoiceable(session, row, shop, header, created)
         try:
-            draft = map_order(data, shop)
+            draft = map_order(data, shop, upstream.rules)
             payload = upstream.render(draft)
         except MappingError as exc:
             return self._unmappable(session, row, shop, exc, header.order_id)
@@ -235,8 +236,7 @@ class DeliveryProcessor:
             return self._not_invoiceable(
                 session, row, shop, header, created,
                 reason="the order total is 0: there is nothing to pay (invoice_zero_total)")
-        return self._new_content(session, row, shop, payload, draft_fingerprint(draft), created,
-                                 draft.notes)
+        return self._new_content(session, row, shop, payload, draft, created)
 
     def apply_deleted(self, session: Session, shop: ShopSettings, data: dict[str, Any]) -> Outcome:
         try:
@@ -288,10 +288,9 @@ class DeliveryProcessor:
         return Outcome("invalid", reason, order_id)
 
     def _new_content(self, session: Session, row: OrderSync, shop: ShopSettings,
-                     payload: dict[str, Any], fingerprint: str, created: bool,
-                     notes: tuple[str, ...] = ()) -> Outcome:
+                     payload: dict[str, Any], draft: InvoiceDraft, created: bool) -> Outcome:
         now = self.clock.now()
-        if not created and fingerprint == row.content_hash and row.state not in (
+        if not created and fingerprint.matches(draft, row.content_hash) and row.state not in (
             SyncState.SKIPPED, SyncState.INVALID
         ):
             if row.state in (SyncState.PENDING, SyncState.RETRYING):
@@ -299,10 +298,10 @@ class DeliveryProcessor:
             return Outcome("unchanged", "nothing the invoice shows has changed", row.order_id)
 
         previous = row.payload
-        row.payload, row.content_hash = payload, fingerprint
+        row.payload, row.content_hash = payload, fingerprint.draft_fingerprint(draft)
         # What mapping did on its own (a rounding line, a fiscal code sent despite its check
         # digit): on the row's history, once per new content, for the operator to see.
-        for note in notes:
+        for note in draft.notes:
             add_event(session, row, "snapshot", f"mapping: {note}")
         state = row.state
         if created or state in RESTARTABLE:
@@ -314,7 +313,8 @@ class DeliveryProcessor:
         if state == SyncState.SENDING:
             add_event(session, row, "snapshot", "a newer snapshot arrived while sending")
             return Outcome("applied", "newer snapshot arrived while sending", row.order_id)
-        if fingerprint == row.synced_hash:
+        if fingerprint.matches(draft, row.synced_hash):
+            row.content_hash = row.synced_hash  # the same content, in the stored version
             add_event(session, row, "snapshot", "order changed back to what was invoiced")
             return Outcome("unchanged", "matches the invoice already sent", row.order_id)
         lifecycle.changed_after_invoice(session, row, shop,

@@ -27,10 +27,11 @@ from sqlalchemy.exc import DBAPIError
 
 from bridge.clock import utcnow
 from bridge.errors import clip
-from bridge.intake.failures import MAX_TRIES, describe, is_outage
+from bridge.intake.failures import MAX_TRIES
 from bridge.intake.group_commit import WAIT_SECONDS, GroupCommitter
 from bridge.intake.spool import Spool, SpooledDelivery
 from bridge.storage.database import Database
+from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery
 from bridge.storage.repository import insert_ignoring_conflicts
 

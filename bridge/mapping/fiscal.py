@@ -220,11 +220,11 @@ def normalise_country(value: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """The payer's e-mail: required (the only field e-Cont.md marks required -- the invoice is
-    sent there) and plausible."""
+    """The payer's e-mail, plausible, or "" when the shop sent none (an upstream that needs
+    one -- e-Cont.md e-mails the invoice there -- says so in its ``DraftRules``)."""
     email = value.strip()
     if not email:
-        raise ValueError("required: e-Cont.md e-mails the invoice to this address")
+        return ""
     if len(email) > _EMAIL_MAX or not _EMAIL.match(email):
         raise ValueError(f"not a valid e-mail address: {value!r}")
     return email

@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,10 @@ from bridge.mapping import fiscal, money
 from bridge.mapping.draft import SnapshotHeader
 
 MAX_QUANTITY = 10**9
+#: a fractional quantity (plugins sell by weight or length) has at most this many places
+MAX_QUANTITY_PLACES = 4
+#: tax rates read per line or order; real orders have a handful
+MAX_TAXES = 50
 #: Order ids are BIGINT keys: 1 .. 2^63 - 1 (WooCommerce's are MySQL BIGINT UNSIGNED post ids,
 #: far below this in practice; PHP's own int stops at 2^63 - 1 too).
 MAX_ORDER_ID = 2**63 - 1
@@ -69,7 +73,7 @@ def multi_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class WooBilling:
-    email: str
+    email: str = ""
     first_name: str = ""
     last_name: str = ""
     company: str = ""
@@ -88,11 +92,13 @@ class WooLineItem:
     name: str
     product_id: int
     variation_id: int
-    quantity: int
+    quantity: Decimal
     sku: str
     #: after discounts, net of tax (even when the shop's prices include tax)
     total: Decimal
     total_tax: Decimal
+    #: the tax rate ids that taxed this line (None: the shop's breakdown was unreadable)
+    tax_rate_ids: tuple[int, ...] | None = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class WooShippingLine:
     method_id: str
     total: Decimal
     total_tax: Decimal
+    tax_rate_ids: tuple[int, ...] | None = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class WooFeeLine:
     name: str
     total: Decimal
     total_tax: Decimal
+    tax_rate_ids: tuple[int, ...] | None = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,10 @@ class WooOrder:
     line_items: tuple[WooLineItem, ...]
     shipping_lines: tuple[WooShippingLine, ...]
     fee_lines: tuple[WooFeeLine, ...]
+    #: the shop enters prices with tax (``prices_include_tax``)
+    prices_include_tax: bool = False
+    #: tax rate id -> its rate in percent, from ``tax_lines`` (None where not given)
+    tax_rates: Mapping[int, Decimal | None] = field(default_factory=dict)
 
 
 # --- fields ------------------------------------------------------------------------------
@@ -247,6 +259,56 @@ class WholeNumber(fields.Field):
         return number
 
 
+class Quantity(fields.Field):
+    """A line quantity as ``Decimal``: whole in WooCommerce core, fractional with some
+    plugins; ASCII digits only, more than 0, at most ``MAX_QUANTITY``, at most
+    ``MAX_QUANTITY_PLACES`` decimal places."""
+
+    default_error_messages = {"required": "required", "null": "required"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        try:
+            quantity = money.parse_amount(value)
+        except ValueError:
+            raise ValidationError(f"must be a number, got {_show(value)}") from None
+        if quantity <= 0:
+            raise ValidationError(f"must be more than 0, got {_show(value)}")
+        if quantity > MAX_QUANTITY:
+            raise ValidationError(f"must be at most {MAX_QUANTITY}, got {_show(value)}")
+        if not money.fits(quantity, MAX_QUANTITY_PLACES):
+            raise ValidationError(f"more than {MAX_QUANTITY_PLACES} decimal places: "
+                                  f"{_show(value)}")
+        return quantity.normalize() if quantity == quantity.to_integral_value() else quantity
+
+
+class TaxRateIds(fields.Field):
+    """``taxes`` of a line: ``[{"id": rate id, "total": "855", ...}]`` -> the ids of the
+    rates that taxed it (a non-zero total). Read leniently: an unreadable breakdown is None
+    ("unknown"), never a reason to refuse the order -- only upstreams that need per-line
+    VAT rates care, and they say so when rendering."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any,
+                     **kwargs: Any) -> tuple[int, ...] | None:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            return None
+        ids: list[int] = []
+        for entry in value[:MAX_TAXES]:
+            if not isinstance(entry, Mapping):
+                return None
+            rate_id = entry.get("id")
+            try:
+                total = money.parse_amount(entry.get("total") or "0")
+            except ValueError:
+                return None
+            if isinstance(rate_id, bool) or not isinstance(rate_id, int):
+                return None
+            if not total.is_zero():
+                ids.append(rate_id)
+        return tuple(ids)
+
+
 class OrderId(fields.Field):
     """The order id: a JSON integer from 1 to 2^63 - 1, as ``read_snapshot_header`` wants it."""
 
@@ -309,9 +371,7 @@ class _Lenient(Schema):
 
 
 class BillingSchema(_Lenient):
-    email = Checked(fiscal.normalise_email, required=True,
-                    error_messages={"required": "required: e-Cont.md e-mails the invoice "
-                                                "to this address"})
+    email = Checked(fiscal.normalise_email)
     first_name = Text()
     last_name = Text()
     company = Text()
@@ -333,15 +393,12 @@ class LineItemSchema(_Lenient):
     name = Name(required=True, validate=validate.Length(min=1, error="must not be empty"))
     product_id = WholeNumber(load_default=0)
     variation_id = WholeNumber(load_default=0)
-    quantity = WholeNumber(required=True, validate=[
-        validate.Range(min=1, error="must be at least 1, got {input}"),
-        # far above any real order; keeps price x quantity inside Decimal's 28 digits
-        validate.Range(max=MAX_QUANTITY, error="must be at most {max}, got {input}"),
-    ])
+    quantity = Quantity(required=True)
     sku = Text()
     total = Amount(required=True)
     #: missing tax = untaxed line; the order-total check catches a real omission
     total_tax = Amount(load_default=Decimal(0))
+    tax_rate_ids = TaxRateIds(data_key="taxes", load_default=())
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> WooLineItem:
@@ -354,6 +411,7 @@ class ShippingLineSchema(_Lenient):
     method_id = Text()
     total = Amount(required=True)
     total_tax = Amount(load_default=Decimal(0))
+    tax_rate_ids = TaxRateIds(data_key="taxes", load_default=())
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> WooShippingLine:
@@ -365,6 +423,7 @@ class FeeLineSchema(_Lenient):
     name = Name(required=True, validate=validate.Length(min=1, error="must not be empty"))
     total = Amount(required=True)
     total_tax = Amount(load_default=Decimal(0))
+    tax_rate_ids = TaxRateIds(data_key="taxes", load_default=())
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> WooFeeLine:
@@ -425,7 +484,29 @@ def load_order(data: Mapping[str, Any]) -> WooOrder:
         line_items=tuple(i for i in items if i is not None),
         shipping_lines=tuple(s for s in shipping if s is not None),
         fee_lines=tuple(f for f in fees if f is not None),
+        prices_include_tax=data.get("prices_include_tax") is True,
+        tax_rates=read_tax_rates(data),
     )
+
+
+def read_tax_rates(data: Mapping[str, Any]) -> dict[int, Decimal | None]:
+    """``tax_lines`` read leniently: rate id -> ``rate_percent`` (a number since WooCommerce
+    3.7; None where missing or unreadable)."""
+    raw = data.get("tax_lines")
+    rates: dict[int, Decimal | None] = {}
+    if not isinstance(raw, list):
+        return rates
+    for entry in raw[:MAX_TAXES]:
+        if not isinstance(entry, Mapping):
+            continue
+        rate_id, percent = entry.get("rate_id"), entry.get("rate_percent")
+        if isinstance(rate_id, bool) or not isinstance(rate_id, int):
+            continue
+        try:
+            rates[rate_id] = money.parse_amount(percent) if percent is not None else None
+        except ValueError:
+            rates[rate_id] = None
+    return rates
 
 
 def read_meta(data: Mapping[str, Any]) -> tuple[WooMeta, ...]:

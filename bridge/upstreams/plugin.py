@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.upstreams.base import InvoiceUpstream
 from bridge.upstreams.http import HttpClient
+from bridge.upstreams.port import InvoiceUpstream
 from bridge.upstreams.settings import UpstreamSection
 
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from bridge.config.model import Settings
 from bridge.upstreams import econt
-from bridge.upstreams.base import InvoiceUpstream
 from bridge.upstreams.http import HttpClient
 from bridge.upstreams.plugin import UpstreamPlugin
+from bridge.upstreams.port import InvoiceUpstream
 
 PLUGINS: Mapping[str, UpstreamPlugin] = {plugin.kind: plugin for plugin in (
     econt.PLUGIN,

@@ -57,7 +57,7 @@ depends only on the seed; ``delay`` pauses first, ``retry_after`` adds Retry-Aft
 ``status`` sets a gateway page's status):
 
 - before processing, nothing created: "500", "502", "503" (that status, FAIL envelope),
-  "429" (plus Retry-After, default 1 s), "401" (the 401 envelope), "422" (FAIL envelope),
+  "429" (plus Retry-After, default 1 s), "401" (the 401 envelope), "403", "422" (FAIL envelope),
   "reset" (the request is read, then the TCP connection is reset: SO_LINGER 0 + close),
   "gateway" (a gateway's HTML error page, ``status`` 400-599, default 502 -- no envelope);
 - after processing normally (an invoice exists if the request was valid and not a

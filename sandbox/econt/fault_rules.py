@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Faults answered instead of processing the request (nothing is created).
-BEFORE_FAULTS = ("500", "502", "503", "429", "401", "422", "reset", "gateway")
+BEFORE_FAULTS = ("500", "502", "503", "429", "401", "403", "422", "reset", "gateway")
 #: Faults applied after the request was processed normally (an invoice exists if the
 #: request was valid): the answer is late, missing or mangled.
 AFTER_FAULTS = ("slow", "drop_after_create", "malformed", "empty", "gateway_after_create")

@@ -49,6 +49,7 @@ _FAULT_MESSAGES = {
     "502": "The upstream server returned an invalid response.",
     "503": "The service is temporarily unavailable.",
     "429": "Rate limit exceeded.",
+    "403": "You are not allowed to perform this action.",
     "422": "Data validation failed.",
 }
 

@@ -35,7 +35,7 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
 from bridge.storage.repository import set_shop_paused
-from bridge.upstreams.base import InvoiceRef
+from bridge.upstreams.port import InvoiceRef
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.memory import InMemoryUpstream

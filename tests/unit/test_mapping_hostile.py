@@ -19,7 +19,7 @@ from bridge.mapping.woocommerce import (
     read_snapshot_header,
 )
 from bridge.storage.models import OrderSync
-from bridge.upstreams.econt.schema import render_invoice
+from bridge.upstreams.econt.render import render_invoice
 from bridge.upstreams.econt.settings import EcontSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -23,16 +23,22 @@ from typing import Any
 
 import requests
 
-from bridge.mapping.draft import InvoiceDraft
-from bridge.upstreams.base import InvoiceRef
+from bridge.mapping.draft import DraftRules, InvoiceDraft
 from bridge.upstreams.econt import assumptions as econt
+from bridge.upstreams.econt.render import render_invoice
 from bridge.upstreams.econt.settings import EcontSettings
 from bridge.upstreams.failures import failure_from_answer
 from bridge.upstreams.http import HttpClient, parse_retry_after
+from bridge.upstreams.port import InvoiceRef
 
 
 class EcontUpstream:
     kind = "econt"
+    #: e-Cont.md e-mails the invoice to the payer ([DOC]: billing.email is the one field the
+    #: docs mark required) and takes whole quantities ([DOC]: product_qnt is an integer)
+    rules = DraftRules(required={"billing.email": "e-Cont.md e-mails the invoice to this "
+                                                  "address"},
+                       whole_quantities=True)
 
     def __init__(self, settings: EcontSettings, *, http: HttpClient | None = None) -> None:
         self.settings = settings
@@ -46,8 +52,6 @@ class EcontUpstream:
         return self.settings.dedupes_repeats
 
     def render(self, draft: InvoiceDraft) -> dict[str, Any]:
-        from bridge.upstreams.econt.schema import render_invoice
-
         return render_invoice(draft)
 
     def request_body(self, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,15 +68,17 @@ class OrderSchema(Schema):
 
 class ItemSchema(Schema):
     """One entry of ``items`` from an ``InvoiceLine``; shipping, fee and rounding lines have
-    no product and send ``product_id`` 0 (the field is an integer in the docs)."""
+    no product and send ``product_id`` 0 (the field is an integer in the docs). e-Cont.md
+    takes gross prices and whole quantities ([DOC]; the adapter's ``DraftRules`` refuse a
+    fractional one before we get here)."""
 
     product_id = fields.Function(lambda line: line.product_id or 0)
     product_sku = fields.String(attribute="sku")
     product_name = fields.String(attribute="name")
-    product_price = Amount(attribute="unit_price")
-    product_qnt = fields.Integer(attribute="quantity")
+    product_price = Amount(attribute="unit_price_gross")
+    product_qnt = fields.Function(lambda line: int(line.quantity))
     product_unit = fields.String(attribute="unit")
-    line_total = Amount(attribute="total")
+    line_total = Amount(attribute="total_gross")
 
 
 _ORDER = OrderSchema()
@@ -88,8 +90,9 @@ def render_invoice(draft: InvoiceDraft) -> dict[str, Any]:
     draft = _quantised(draft)
     return {
         "order": _ORDER.dump(draft),
-        # items is a JSON object keyed by the line keys ("1", "2", ...), not an array
-        "items": {line.key: _ITEM.dump(line) for line in draft.lines},
+        # items is a JSON object keyed "1", "2", ... in line order, not an array ([DOC])
+        "items": {str(number): _ITEM.dump(line)
+                  for number, line in enumerate(draft.lines, start=1)},
     }
 
 
@@ -99,8 +102,8 @@ def _quantised(draft: InvoiceDraft) -> InvoiceDraft:
     places = draft.decimals
 
     def line(item: InvoiceLine) -> InvoiceLine:
-        return replace(item, unit_price=money.quantize(item.unit_price, places),
-                       total=money.quantize(item.total, places))
+        return replace(item, unit_price_gross=money.quantize(item.unit_price_gross, places),
+                       total_gross=money.quantize(item.total_gross, places))
 
     return replace(draft, total=money.quantize(draft.total, places),
                    lines=tuple(line(item) for item in draft.lines))
