@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import select
 
 from bridge.clock import utcnow
+from bridge.storage.states import AttemptOutcome, DeliveryOutcome
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,8 @@ log = logging.getLogger(__name__)
 TOPICS = frozenset({"order.created", "order.updated", "order.deleted", "order.restored",
                     "action.*", "ping", ""})
 DELIVERY_OUTCOMES = frozenset({"stored", "spooled", "ping", "bad_signature", "unknown_shop"})
-PROCESSED_OUTCOMES = frozenset({"applied", "unchanged", "stale", "ignored", "invalid",
-                                "error_payload", "error"})
-DISPATCH_OUTCOMES = frozenset({
-    "created", "exists", "paused", "ambiguous", "retry", "retry_unknown", "rejected",
-    "throttled", "gave_up", "late_created", "late", "review", "unsent", "vanished",
-    "interrupted",
-})
+PROCESSED_OUTCOMES = frozenset(DeliveryOutcome)
+DISPATCH_OUTCOMES = frozenset(AttemptOutcome)
 OTHER, UNKNOWN_SHOP = "other", "unknown"
 
 #: the configured shop ids (``register_shops``, called when an app or a worker starts)

@@ -44,17 +44,13 @@ from bridge.errors import (
 )
 from bridge.storage.models import DispatchAttempt, OrderSync
 from bridge.storage.repository import add_event, set_shop_paused
-from bridge.storage.states import SyncState
+from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
 from bridge.upstreams.port import InvoiceRef, InvoiceUpstream, settles_unknown_outcomes
 
 log = logging.getLogger(__name__)
 
 #: the states a late answer (after the lease was lost) may still settle
 SETTLEABLE_LATE = (SyncState.REVIEW, SyncState.RETRYING, SyncState.PENDING, SyncState.FAILED)
-#: attempt outcomes after which the invoice may exist upstream (at most 16 characters,
-#: like every outcome: the column's width)
-UNKNOWN_OUTCOMES = ("retry_unknown", "interrupted", "ambiguous", "paused_unknown",
-                    "throttle_unknown")
 
 
 @dataclass(frozen=True)
@@ -103,11 +99,11 @@ def _synced_statements() -> tuple[Any, Any]:
 _SYNCED, _ATTEMPT = _synced_statements()
 
 
-def created_outcome(ref: InvoiceRef) -> str:
+def created_outcome(ref: InvoiceRef) -> AttemptOutcome:
     """The attempt outcome of an answer that names the invoice."""
     if ref.looked_up:
-        return "found"
-    return "exists" if ref.existed else "created"
+        return AttemptOutcome.FOUND
+    return AttemptOutcome.EXISTS if ref.existed else AttemptOutcome.CREATED
 
 
 def is_created(result: AttemptResult) -> bool:
@@ -128,7 +124,7 @@ def record_created(session: Session, claim: Claim, result: AttemptResult, *,
 
 
 def record_created_many(session: Session, answers: Sequence[tuple[Claim, AttemptResult]], *,
-                        worker_id: str, now: datetime) -> list[str] | None:
+                        worker_id: str, now: datetime) -> list[AttemptOutcome] | None:
     """``record_created`` for many answers (all ``is_created``) in two statements, whatever
     their number. Returns their outcomes, or None if any of them is not the common case --
     and then the rows that were, are updated: the caller must roll back and record the
@@ -155,7 +151,7 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
 
 
 def record_unsent(session: Session, claim: Claim, *, shop: ShopSettings | None,
-                  now: datetime) -> str:
+                  now: datetime) -> AttemptOutcome:
     """A claimed row whose request was never sent goes back to the queue, due now, as if it
     had not been claimed: no attempt counted or recorded, nothing for review. An order
     deleted in the shop meanwhile, or whose status left ``invoice_statuses`` (the intake
@@ -163,7 +159,7 @@ def record_unsent(session: Session, claim: Claim, *, shop: ShopSettings | None,
     done -- or stops in review if an earlier attempt may have created its invoice."""
     row = session.get(OrderSync, claim.sync_id, with_for_update=True, populate_existing=True)
     if row is None or row.lease_owner != claim.lease_owner or row.state != SyncState.SENDING:
-        return "unsent"
+        return AttemptOutcome.UNSENT
     withdrawn = no_longer_invoiced(row, shop)
     if withdrawn is not None:
         _withdraw(session, row, withdrawn, error=None)
@@ -172,12 +168,12 @@ def record_unsent(session: Session, claim: Claim, *, shop: ShopSettings | None,
     else:
         lifecycle.to_pending(row, now, fresh=True)
     row.updated_at = now
-    return "unsent"
+    return AttemptOutcome.UNSENT
 
 
 def record_result(session: Session, row: OrderSync, claim: Claim, result: AttemptResult, *,
                   shop: ShopSettings, upstream: InvoiceUpstream, policy: RetryPolicy,
-                  worker_id: str, now: datetime) -> str:
+                  worker_id: str, now: datetime) -> AttemptOutcome:
     """Apply ``result`` to the (locked) ``row``; returns the attempt outcome recorded."""
     attempt = DispatchAttempt(
         sync_id=row.id, started_at=result.started_at, duration_ms=result.duration_ms,
@@ -197,7 +193,7 @@ def record_result(session: Session, row: OrderSync, claim: Claim, result: Attemp
 
 def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult, *,
            shop: ShopSettings, upstream: InvoiceUpstream, policy: RetryPolicy,
-           now: datetime) -> str:
+           now: datetime) -> AttemptOutcome:
     if result.ref is not None:
         row.attempts += 1
         lifecycle.to_synced(session, row, result.ref, sent_hash=claim.content_hash, shop=shop,
@@ -222,26 +218,30 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
             "sending again could create a second one. Check there, then acknowledge "
             "(it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
-        return "ambiguous"
+        return AttemptOutcome.AMBIGUOUS
     # From here on, an ambiguous answer is one the dispatcher can settle (the upstream dedupes
     # a repeat, or the next attempt looks the invoice up first); its outcome is still marked
     # unknown, so that giving up later is not called "failed".
     if isinstance(error, UpstreamAccountError):
         lifecycle.to_retrying(row, now, f"shop paused: {error}")
-        return "paused_unknown" if error.ambiguous else "paused"
+        return AttemptOutcome.PAUSED_UNKNOWN if error.ambiguous else AttemptOutcome.PAUSED
     if isinstance(error, UpstreamRateLimited):
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
                                     retry_after=error.retry_after, count=False,
                                     unknown_now=error.ambiguous)
-        return "throttle_unknown" if outcome == "throttled" and error.ambiguous else outcome
+        if outcome == AttemptOutcome.THROTTLED and error.ambiguous:
+            return AttemptOutcome.THROTTLE_UNKNOWN
+        return outcome
     row.attempts += 1
     if error.retryable:
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
                                     unknown_now=error.ambiguous)
-        return "retry_unknown" if outcome == "retry" and error.ambiguous else outcome
+        if outcome == AttemptOutcome.RETRY and error.ambiguous:
+            return AttemptOutcome.RETRY_UNKNOWN
+        return outcome
     _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}",
                          unknown_now=error.ambiguous)
-    return "rejected"
+    return AttemptOutcome.REJECTED
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn |
 
 
 def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
-              error: UpstreamError | None, interrupted: str | None = None) -> str:
+              error: UpstreamError | None, interrupted: str | None = None) -> AttemptOutcome:
     """Stop a row whose order is no longer to be invoiced instead of sending it again:
     ``skipped`` when nothing can exist upstream, else ``review`` (the invoice may exist and
     would have to be cancelled there; a person checks). Returns the attempt outcome."""
@@ -290,7 +290,7 @@ def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
             f"{what}. The invoice may exist upstream: check there, then acknowledge (it "
             "exists; cancel it there if need be) or skip the order (it does not)."))
         add_event(session, row, "state", row.last_error or "")
-        return "ambiguous" if unknown_now else "withdrawn"
+        return AttemptOutcome.AMBIGUOUS if unknown_now else AttemptOutcome.WITHDRAWN
     if withdrawn.status_left:  # as the intake does for a status that does not invoice
         row.payload = None
         row.content_hash = None
@@ -299,20 +299,20 @@ def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
         reason += f" (the last send failed and created nothing: {error})"
     lifecycle.to_skipped(row, reason)
     add_event(session, row, "state", reason)
-    return "withdrawn"
+    return AttemptOutcome.WITHDRAWN
 
 
 def _retry_or_give_up(session: Session, row: OrderSync, policy: RetryPolicy, now: datetime,
                       error: str, *, retry_after: float | None = None,
-                      count: bool = True, unknown_now: bool = False) -> str:
+                      count: bool = True, unknown_now: bool = False) -> AttemptOutcome:
     decision = policy.decide(attempts=row.attempts, first_attempt_at=row.first_attempt_at,
                              now=now, retry_after=retry_after, count_attempts=count)
     if decision.retry:
         lifecycle.to_retrying(row, now + timedelta(seconds=decision.delay), error)
-        return "retry" if count else "throttled"
+        return AttemptOutcome.RETRY if count else AttemptOutcome.THROTTLED
     _fail_unless_unknown(session, row, f"{decision.reason}; last error: {error}",
                          unknown_now=unknown_now)
-    return "gave_up"
+    return AttemptOutcome.GAVE_UP
 
 
 def _fail_unless_unknown(session: Session, row: OrderSync, reason: str, *,
@@ -338,21 +338,21 @@ def _had_unknown_outcome(session: Session, row: OrderSync) -> bool:
 
 
 def _late(session: Session, row: OrderSync, result: AttemptResult, *, shop: ShopSettings,
-          now: datetime) -> str:
+          now: datetime) -> AttemptOutcome:
     """The lease was lost (reaped or released) before this answer came back. An invoice the
     upstream confirms still settles a row that nobody else is sending."""
     if result.ref is not None and row.state in SETTLEABLE_LATE:
         lifecycle.to_synced(session, row, result.ref, sent_hash=row.content_hash, shop=shop,
                             now=now)
         add_event(session, row, "state", "a late answer confirmed the invoice")
-        return "late_created"
+        return AttemptOutcome.LATE_CREATED
     add_event(session, row, "reaper", f"late answer ignored (row is {row.state}): "
               f"{'invoice ' + str(result.ref.invoice_id) if result.ref else result.error}")
-    return "late"
+    return AttemptOutcome.LATE
 
 
 def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream | None,
-                shop: ShopSettings | None, reason: str, now: datetime, worker_id: str) -> str:
+                shop: ShopSettings | None, reason: str, now: datetime, worker_id: str) -> AttemptOutcome:
     """A dispatch ended without an answer (worker killed, or stopped past its grace period).
 
     The request may have reached the upstream, so this is an ambiguous failure. An order
@@ -361,16 +361,17 @@ def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream |
     """
     row.attempts += 1
     session.add(DispatchAttempt(sync_id=row.id, started_at=now, worker=worker_id,
-                                outcome="interrupted", error=reason, content_hash=row.content_hash))
+                                outcome=AttemptOutcome.INTERRUPTED,
+                                error=reason, content_hash=row.content_hash))
     withdrawn = no_longer_invoiced(row, shop)
     if withdrawn is not None:
         _withdraw(session, row, withdrawn, error=None, interrupted=f" (interrupted: {reason})")
-        return "review"
+        return AttemptOutcome.REVIEW
     if upstream is not None and settles_unknown_outcomes(upstream):
         lifecycle.to_retrying(row, now, f"interrupted: {reason}")
-        return "retry"
+        return AttemptOutcome.RETRY
     lifecycle.to_review(row, (
         f"interrupted: {reason}. The invoice may or may not exist upstream; check there, then "
         "acknowledge (it exists) or resync (it does not)."))
     add_event(session, row, "reaper", row.last_error or "")
-    return "review"
+    return AttemptOutcome.REVIEW

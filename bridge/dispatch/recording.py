@@ -29,6 +29,7 @@ from bridge.logs import log_context
 from bridge.storage.database import Database
 from bridge.storage.failures import is_outage
 from bridge.storage.models import OrderSync
+from bridge.storage.states import AttemptOutcome
 from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class Recorder:
         row = session.get(OrderSync, claim.sync_id, with_for_update=True,
                           populate_existing=True)
         if row is None:
-            return "vanished"
+            return AttemptOutcome.VANISHED
         return outcomes.record_result(
             session, row, claim, result, shop=self.settings.shops[claim.shop],
             upstream=self.upstreams.for_shop(claim.shop), policy=self.policy,

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridge.storage.models import Delivery
+from bridge.storage.states import DeliveryStatus
 
 #: Delivery.status values
-RECEIVED, PROCESSED, QUARANTINED = "received", "processed", "quarantined"
-STATUSES = (RECEIVED, PROCESSED, QUARANTINED)
+RECEIVED, PROCESSED, QUARANTINED = (DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSED,
+                                    DeliveryStatus.QUARANTINED)
+STATUSES = tuple(DeliveryStatus)
 
 
 @dataclass(frozen=True)

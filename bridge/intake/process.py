@@ -51,7 +51,7 @@ from bridge.storage.database import Database
 from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
-from bridge.storage.states import SyncState
+from bridge.storage.states import DeliveryOutcome, SyncState
 from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,7 @@ REASON_LIMIT = 4000
 
 @dataclass(frozen=True)
 class Outcome:
-    #: applied | unchanged | stale | ignored | invalid | error_payload; and for a try that
-    #: failed: retry (tried again later) | quarantined (tries used up)
-    outcome: str
+    outcome: DeliveryOutcome
     reason: str | None = None
     order_id: int | None = None
 
@@ -134,7 +132,7 @@ class DeliveryProcessor:
                 delivery.reason = f"try {delivery.tries} of {MAX_TRIES} failed: {describe(exc)}"
                 log.warning("processing a delivery failed; it will be tried again", extra={
                     "shop": delivery.shop, "tries": delivery.tries, "error": describe(exc)})
-                return delivery.shop, Outcome("retry", delivery.reason)
+                return delivery.shop, Outcome(DeliveryOutcome.RETRY, delivery.reason)
             delivery.status = QUARANTINED
             delivery.reason = (f"quarantined after {delivery.tries} tries; the last failed "
                                f"with {describe(exc)}")
@@ -142,7 +140,8 @@ class DeliveryProcessor:
             # The traceback once, when a person has to look (not on every try).
             log.error("delivery quarantined", exc_info=exc, extra={
                 "shop": delivery.shop, "tries": delivery.tries, "error": describe(exc)})
-            return delivery.shop, Outcome("quarantined", delivery.reason, delivery.order_id)
+            return delivery.shop, Outcome(DeliveryOutcome.QUARANTINED,
+                                          delivery.reason, delivery.order_id)
 
     def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
         delivery.status = PROCESSED
@@ -156,22 +155,24 @@ class DeliveryProcessor:
     def interpret(self, session: Session, delivery: Delivery) -> Outcome:
         shop = self.settings.shop(delivery.shop)
         if shop is None:
-            return Outcome("ignored", f"shop {delivery.shop!r} is no longer configured")
+            return Outcome(DeliveryOutcome.IGNORED,
+                           f"shop {delivery.shop!r} is no longer configured")
         topic = delivery.topic or ""
         resource, _, event = topic.partition(".")
         if not topic:
-            return Outcome("ignored", "no X-WC-Webhook-Topic header")
+            return Outcome(DeliveryOutcome.IGNORED, "no X-WC-Webhook-Topic header")
         if resource not in ("order", "action"):
-            return Outcome("ignored", f"topic {topic!r} is not about orders")
+            return Outcome(DeliveryOutcome.IGNORED, f"topic {topic!r} is not about orders")
         body = read_body(delivery.body)
         if not body.ok:
             return self._unreadable_body(session, shop, delivery.id, event, body.error or "",
                                          body.top_level)
         data = body.data
         if not isinstance(data, dict):
-            return Outcome("invalid", f"body must be a JSON object, got {type(data).__name__}")
+            return Outcome(DeliveryOutcome.INVALID,
+                           f"body must be a JSON object, got {type(data).__name__}")
         if resource == "action":
-            return Outcome("ignored", (
+            return Outcome(DeliveryOutcome.IGNORED, (
                 f"action topics carry no order data ({data.get('action')!r}, arg "
                 f"{data.get('arg')!r}); subscribe the webhook to order.created and order.updated"))
         if "code" in data and "id" not in data:
@@ -181,14 +182,14 @@ class DeliveryProcessor:
                                        restored=event == "restored")
         if event == "deleted":
             return self.apply_deleted(session, shop, data)
-        return Outcome("ignored", f"order event {event!r} is not handled")
+        return Outcome(DeliveryOutcome.IGNORED, f"order event {event!r} is not handled")
 
     def _unreadable_body(self, session: Session, shop: ShopSettings, delivery_id: int,
                          event: str, error: str, top_level: dict[str, Any]) -> Outcome:
         """A body ``json`` cannot (or must not) parse. If it is a snapshot whose top-level
         ``id`` could still be read, the order's row records the problem too."""
         if event not in SNAPSHOT_EVENTS or "id" not in top_level:
-            return Outcome("invalid", error)
+            return Outcome(DeliveryOutcome.INVALID, error)
         return self.apply_snapshot(session, shop, delivery_id, top_level,
                                    restored=event == "restored",
                                    problem=MappingError({"order": [error]}))
@@ -201,18 +202,19 @@ class DeliveryProcessor:
         try:
             header = read_snapshot_header(data)
         except MappingError as exc:
-            return Outcome("invalid", f"cannot identify the order: {exc}")
+            return Outcome(DeliveryOutcome.INVALID, f"cannot identify the order: {exc}")
         if problem is None and header_problems(header):
             problem = MappingError(header_problems(header))
         if header.status == "checkout-draft":
-            return Outcome("ignored", "checkout-draft orders are never invoiced", header.order_id)
+            return Outcome(DeliveryOutcome.IGNORED,
+                           "checkout-draft orders are never invoiced", header.order_id)
 
         upstream = self.upstreams.for_shop(shop.id)
         row, created = lock_sync_row(session, shop.id, header.order_id, upstream=upstream.kind)
         if not created:
             stale = _staleness(row, header)
             if stale:
-                return Outcome("stale", stale, header.order_id)
+                return Outcome(DeliveryOutcome.STALE, stale, header.order_id)
 
         # what fits the columns; an over-long value is the problem reported below
         row.order_number = _fit(header.number, MAX_ORDER_NUMBER) or row.order_number
@@ -242,10 +244,11 @@ class DeliveryProcessor:
         try:
             order_id = parse_order_id(data.get("id"))
         except ValidationError as exc:
-            return Outcome("invalid", f"cannot identify the order: id: {exc.messages[0]}")
+            return Outcome(DeliveryOutcome.INVALID,
+                           f"cannot identify the order: id: {exc.messages[0]}")
         row = find_sync_row(session, shop.id, order_id, lock=True)
         if row is None:
-            return Outcome("ignored", "deleted an order we never received", order_id)
+            return Outcome(DeliveryOutcome.IGNORED, "deleted an order we never received", order_id)
         row.deleted_in_shop = True
         add_event(session, row, "snapshot", "order deleted (trashed) in the shop")
         if row.state in (*RESTARTABLE, SyncState.RETRYING):
@@ -253,7 +256,8 @@ class DeliveryProcessor:
         elif row.state in (SyncState.SYNCED, SyncState.REVIEW):
             lifecycle.changed_after_invoice(session, row, shop, "the order was deleted in the shop")
         # SENDING: the dispatcher sees deleted_in_shop when the attempt ends.
-        return Outcome("applied", f"order marked deleted (state {row.state})", order_id)
+        return Outcome(DeliveryOutcome.APPLIED,
+                       f"order marked deleted (state {row.state})", order_id)
 
     # --- decisions ----------------------------------------------------------------------
 
@@ -264,14 +268,14 @@ class DeliveryProcessor:
                             f"(invoice_statuses: {', '.join(shop.invoice_statuses)})")
         if row.state in (SyncState.SYNCED, SyncState.REVIEW) and not created:
             lifecycle.changed_after_invoice(session, row, shop, f"no longer invoiceable: {reason}")
-            return Outcome("applied", f"after invoicing: {reason}", row.order_id)
+            return Outcome(DeliveryOutcome.APPLIED, f"after invoicing: {reason}", row.order_id)
         if row.state == SyncState.SENDING and not created:
             add_event(session, row, "snapshot", f"status {header.status!r} arrived while sending")
-            return Outcome("applied", reason, row.order_id)
+            return Outcome(DeliveryOutcome.APPLIED, reason, row.order_id)
         row.payload = None
         row.content_hash = None
         lifecycle.to_skipped(row, reason)
-        return Outcome("applied", reason, row.order_id)
+        return Outcome(DeliveryOutcome.APPLIED, reason, row.order_id)
 
     def _unmappable(self, session: Session, row: OrderSync, shop: ShopSettings,
                     exc: MappingError, order_id: int) -> Outcome:
@@ -285,7 +289,7 @@ class DeliveryProcessor:
             row.payload = None
             row.content_hash = None
             lifecycle.to_invalid(row, reason)
-        return Outcome("invalid", reason, order_id)
+        return Outcome(DeliveryOutcome.INVALID, reason, order_id)
 
     def _new_content(self, session: Session, row: OrderSync, shop: ShopSettings,
                      payload: dict[str, Any], draft: InvoiceDraft, created: bool) -> Outcome:
@@ -295,7 +299,8 @@ class DeliveryProcessor:
         ):
             if row.state in (SyncState.PENDING, SyncState.RETRYING):
                 row.payload = payload  # e.g. the status moved on; the schedule stays
-            return Outcome("unchanged", "nothing the invoice shows has changed", row.order_id)
+            return Outcome(DeliveryOutcome.UNCHANGED,
+                           "nothing the invoice shows has changed", row.order_id)
 
         previous = row.payload
         row.payload, row.content_hash = payload, fingerprint.draft_fingerprint(draft)
@@ -306,20 +311,24 @@ class DeliveryProcessor:
         state = row.state
         if created or state in RESTARTABLE:
             lifecycle.to_pending(row, now, fresh=state != SyncState.PENDING or created)
-            return Outcome("applied", "queued for invoicing", row.order_id)
+            return Outcome(DeliveryOutcome.APPLIED, "queued for invoicing", row.order_id)
         if state == SyncState.RETRYING:
             add_event(session, row, "snapshot", "a newer snapshot replaces the one being retried")
-            return Outcome("applied", "newer snapshot will be sent at the next retry", row.order_id)
+            return Outcome(DeliveryOutcome.APPLIED,
+                           "newer snapshot will be sent at the next retry", row.order_id)
         if state == SyncState.SENDING:
             add_event(session, row, "snapshot", "a newer snapshot arrived while sending")
-            return Outcome("applied", "newer snapshot arrived while sending", row.order_id)
+            return Outcome(DeliveryOutcome.APPLIED,
+                           "newer snapshot arrived while sending", row.order_id)
         if fingerprint.matches(draft, row.synced_hash):
             row.content_hash = row.synced_hash  # the same content, in the stored version
             add_event(session, row, "snapshot", "order changed back to what was invoiced")
-            return Outcome("unchanged", "matches the invoice already sent", row.order_id)
+            return Outcome(DeliveryOutcome.UNCHANGED,
+                           "matches the invoice already sent", row.order_id)
         lifecycle.changed_after_invoice(session, row, shop,
                                         lifecycle.describe_change(previous, payload))
-        return Outcome("applied", f"changed after invoicing (state {row.state})", row.order_id)
+        return Outcome(DeliveryOutcome.APPLIED,
+                       f"changed after invoicing (state {row.state})", row.order_id)
 
 
 def _fit(value: str | None, limit: int) -> str | None:
@@ -341,7 +350,7 @@ def _staleness(row: OrderSync, header: SnapshotHeader) -> str | None:
 
 def _error_payload(data: dict[str, Any]) -> Outcome:
     status = data.get("data", {}).get("status") if isinstance(data.get("data"), dict) else None
-    return Outcome("error_payload", (
+    return Outcome(DeliveryOutcome.ERROR_PAYLOAD, (
         f"WooCommerce sent an error instead of the order: {clip(str(data.get('code')), 200)}: "
         f"{clip(str(data.get('message')), 500)} (HTTP {clip(str(status), 20)}); usually the "
         "webhook's user lacks rights or the order was deleted before delivery"))

@@ -34,6 +34,7 @@ from bridge.storage.database import Database
 from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery
 from bridge.storage.repository import insert_ignoring_conflicts
+from bridge.storage.states import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def _delivery_values(item: IncomingDelivery | SpooledDelivery, *, spool_key: str
         "topic": _fit(item.topic, "topic"), "webhook_id": _fit(item.webhook_id, "webhook_id"),
         "delivery_id": _fit(item.delivery_id, "delivery_id"),
         "headers": item.headers, "body": item.body,
-        "body_sha256": hashlib.sha256(item.body).hexdigest(), "status": "received",
+        "body_sha256": hashlib.sha256(item.body).hexdigest(), "status": DeliveryStatus.RECEIVED,
         "spool_key": spool_key,
     }
 

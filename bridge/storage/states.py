@@ -35,3 +35,54 @@ class SyncState(StrEnum):
 
 #: States the dispatcher picks up when due.
 DUE_STATES = (SyncState.PENDING, SyncState.RETRYING)
+
+
+class AttemptOutcome(StrEnum):
+    """What one dispatch attempt came to (``dispatch_attempts.outcome``; docs/states.md)."""
+
+    CREATED = "created"                    # the upstream created the invoice
+    EXISTS = "exists"                      # it already had one for this order (a repeat)
+    FOUND = "found"                        # a lookup before sending again found it
+    REJECTED = "rejected"                  # refused for good (validation, other 4xx)
+    RETRY = "retry"                        # transient; tried again later
+    RETRY_UNKNOWN = "retry_unknown"        # transient, and the invoice may exist
+    THROTTLED = "throttled"                # 429; not counted
+    THROTTLE_UNKNOWN = "throttle_unknown"  # 429 that proves nothing
+    PAUSED = "paused"                      # the shop's account was refused; shop paused
+    PAUSED_UNKNOWN = "paused_unknown"      # the same, from an answer that proves nothing
+    AMBIGUOUS = "ambiguous"                # the invoice may exist: stopped in review
+    GAVE_UP = "gave_up"                    # retries ran out
+    WITHDRAWN = "withdrawn"                # the order left the shop's invoiced states
+    INTERRUPTED = "interrupted"            # no answer: the worker died or had to stop
+    REVIEW = "review"                      # a reaped or released row stopped for a person
+    UNSENT = "unsent"                      # claimed but never sent; due again
+    LATE = "late"                          # answered after the lease was lost; ignored
+    LATE_CREATED = "late_created"          # ... but it confirmed the invoice
+    VANISHED = "vanished"                  # the row was gone when the answer came
+
+
+#: attempt outcomes after which the invoice may exist upstream
+UNKNOWN_OUTCOMES = (AttemptOutcome.RETRY_UNKNOWN, AttemptOutcome.INTERRUPTED,
+                    AttemptOutcome.AMBIGUOUS, AttemptOutcome.PAUSED_UNKNOWN,
+                    AttemptOutcome.THROTTLE_UNKNOWN)
+
+
+class DeliveryStatus(StrEnum):
+    """Where a stored delivery is (``deliveries.status``)."""
+
+    RECEIVED = "received"        # stored, not processed yet
+    PROCESSED = "processed"      # the worker applied it; ``outcome`` says how
+    QUARANTINED = "quarantined"  # processing failed MAX_TRIES times; ``reason`` says why
+
+
+class DeliveryOutcome(StrEnum):
+    """What processing made of a delivery (``deliveries.outcome``)."""
+
+    APPLIED = "applied"              # the order's row took it
+    UNCHANGED = "unchanged"          # nothing the invoice shows changed
+    STALE = "stale"                  # older than the snapshot already applied
+    IGNORED = "ignored"              # not about an invoiceable order (topic, draft, ...)
+    INVALID = "invalid"              # the content cannot be used; reason names the fields
+    ERROR_PAYLOAD = "error_payload"  # WooCommerce sent an error instead of the order
+    RETRY = "retry"                  # processing failed; tried again later
+    QUARANTINED = "quarantined"      # ... MAX_TRIES times: set aside with the reason
