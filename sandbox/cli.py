@@ -11,16 +11,20 @@ import sys
 
 import click
 
+from sandbox.upstreams import SANDBOXES
+
 
 @click.command()
 @click.option("--dir", "directory", default=None, metavar="PATH",
               help="Keep the demo's database and config here (default: a temporary folder).")
-def demo(directory: str | None) -> None:
-    """Start the e-Cont.md simulator and the bridge, deliver sample orders as WooCommerce
-    would, and print the resulting sync table and invoices."""
+@click.option("--upstream", type=click.Choice(list(SANDBOXES)), default="econt",
+              show_default=True, help="Which invoicing service to simulate.")
+def demo(directory: str | None, upstream: str) -> None:
+    """Start an invoicing service's simulator and the bridge, deliver sample orders as
+    WooCommerce would, and print the resulting sync table and invoices."""
     from sandbox.demo import run_demo
 
-    sys.exit(run_demo(directory))
+    sys.exit(run_demo(directory, upstream))
 
 
 @click.group()
@@ -28,27 +32,8 @@ def sandbox() -> None:
     """Simulators of the upstream services, for trying things out and for tests."""
 
 
-@sandbox.command("econt")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--repeated-order", type=click.Choice(["reject", "return_existing", "create_new"]),
-              default="reject", show_default=True,
-              help="What a repeated order.id does (undocumented by e-Cont.md).")
-@click.option("--account", "accounts", multiple=True, metavar="CLIENT:TOKEN",
-              help="Extra accepted credentials (32 hex each); a demo pair is always accepted.")
-@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
-@click.option("--no-check-totals", is_flag=True, help="Do not check that items add up.")
-def sandbox_econt(host: str, port: int, repeated_order: str, accounts: tuple[str, ...],
-                  latency: float, no_check_totals: bool) -> None:
-    """Run the e-Cont.md simulator (put/invoice, strict validation, fault switches)."""
-    from sandbox.econt import serve_forever
-
-    pairs = []
-    for account in accounts:
-        client, _, token = account.partition(":")
-        pairs.append((client, token))
-    serve_forever(port=port, host=host, repeated_order=repeated_order, accounts=pairs,
-                  latency=latency, check_totals=not no_check_totals)
+for _upstream in SANDBOXES.values():
+    sandbox.add_command(_upstream.command, _upstream.kind)
 
 
 @sandbox.command("woocommerce", context_settings={"ignore_unknown_options": True})

@@ -13,7 +13,6 @@ from __future__ import annotations
 import tempfile
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,8 @@ from bridge.logs import configure_logging
 from bridge.storage.models import Delivery, OrderSync
 from bridge.storage.states import DUE_STATES, SyncState
 from sandbox.config import bridge_config, merge, write_config
-from sandbox.econt import econt_upstream, run_simulator
+from sandbox.contract import SimulatedInvoice
+from sandbox.upstreams import SANDBOXES
 from sandbox.woocommerce.samples import DEFAULT_CREATED, Billing, build_order, sample_orders
 from sandbox.woocommerce.sender import WooCommerceWebhook
 
@@ -34,23 +34,24 @@ SHOP = "demo-shop"
 SECRET = "demo_webhook_secret_0123"  # noqa: S105 - the demo's own throwaway shop
 
 
-def demo_config(upstream_url: str) -> dict[str, Any]:
-    """The demo's bridge: SQLite and the spool beside the file, one shop on the simulator."""
-    return merge(bridge_config(econt_upstream(upstream_url, language="ro"),
-                               webhook_secret=SECRET, shop_id=SHOP),
+def demo_config(upstream: dict[str, Any]) -> dict[str, Any]:
+    """The demo's bridge: SQLite and the spool beside the file, one shop on the simulator
+    whose ``[shops.upstream]`` section is ``upstream``."""
+    return merge(bridge_config(upstream, webhook_secret=SECRET, shop_id=SHOP),
                  {"dispatch": {"poll_interval": "100ms"}})
 
 
-def run_demo(directory: str | None = None) -> int:
+def run_demo(directory: str | None = None, upstream: str = "econt") -> int:
     workdir = Path(directory or tempfile.mkdtemp(prefix="invoice-bridge-demo-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     configure_logging("text", "WARNING")
-    with run_simulator() as simulator:
-        config = write_config(workdir / "config.toml", demo_config(simulator.url),
+    sandbox = SANDBOXES[upstream]
+    with sandbox.start() as simulator:
+        config = write_config(workdir / "config.toml", demo_config(simulator.upstream_section()),
                               comment="Written by `invoice-bridge demo`.")
         settings = load_settings(config)
         with EmbeddedService(settings, host="127.0.0.1", port=0) as service:
-            _say(f"e-Cont.md simulator at {simulator.url}; bridge at {service.url}; "
+            _say(f"{sandbox.title} simulator at {simulator.url}; bridge at {service.url}; "
                  f"files in {workdir}")
             hook = WooCommerceWebhook(
                 delivery_url=f"{service.url}/webhooks/woocommerce/{SHOP}", secret=SECRET,
@@ -58,9 +59,9 @@ def run_demo(directory: str | None = None) -> int:
             expected = _deliver(hook)
             _wait_until_settled(service)
             rows = _rows(service)
-        invoices = simulator.state.invoices()
-    _print_rows(rows)
-    ok = _print_invoices(invoices, expected)
+        invoices = simulator.invoices()
+    _print_rows(rows, sandbox.title)
+    ok = _print_invoices(invoices, expected, sandbox.title)
     click.echo(f"\nThe database and config stay in {workdir}.")
     return 0 if ok else 1
 
@@ -118,8 +119,8 @@ def _rows(service: EmbeddedService) -> list[OrderSync]:
         return list(session.execute(select(OrderSync).order_by(OrderSync.order_id)).scalars())
 
 
-def _print_rows(rows: list[OrderSync]) -> None:
-    click.echo("\nSync table (shop order -> e-Cont.md invoice):")
+def _print_rows(rows: list[OrderSync], title: str) -> None:
+    click.echo(f"\nSync table (shop order -> {title} invoice):")
     click.echo(f"  {'order':>6}  {'state':8}  {'invoice id':32}  {'tries':>5}  note")
     for row in rows:
         note = (row.last_error or "")[:70]
@@ -127,19 +128,17 @@ def _print_rows(rows: list[OrderSync]) -> None:
                    f"{row.attempts:>5}  {note}")
 
 
-def _print_invoices(invoices: list[Any], expected: set[int]) -> bool:
-    click.echo("\nInvoices in the e-Cont.md simulator:")
-    click.echo(f"  {'number':10}  {'order':>6}  {'amount':>12}  {'lines':>5}  lines add up")
+def _print_invoices(invoices: list[SimulatedInvoice], expected: set[int], title: str) -> bool:
+    click.echo(f"\nInvoices in the {title} simulator:")
+    click.echo(f"  {'number':12}  {'order':>6}  {'amount':>12}  {'lines':>5}  lines add up")
     ok = True
     per_order: dict[int, int] = {}
     for invoice in invoices:
-        order, items = invoice.body["order"], invoice.body["items"]
-        total = sum((Decimal(str(item["line_total"])) for item in items.values()), Decimal(0))
-        adds_up = total == Decimal(str(order["amount"]))
+        adds_up = invoice.lines_total == invoice.total
         ok &= adds_up
         per_order[invoice.order_id] = per_order.get(invoice.order_id, 0) + 1
-        click.echo(f"  {invoice.number:10}  {invoice.order_id:>6}  "
-                   f"{order['amount']:>8} {order['currency']}  {len(items):>5}  "
+        click.echo(f"  {invoice.number or invoice.invoice_id:12}  {invoice.order_id:>6}  "
+                   f"{invoice.total!s:>8} {invoice.currency}  {invoice.lines:>5}  "
                    f"{'yes' if adds_up else 'NO'}")
     missing = expected - set(per_order)
     doubled = {order for order, count in per_order.items() if count > 1}

@@ -68,7 +68,7 @@ depends only on the seed; ``delay`` pauses first, ``retry_after`` adds Retry-Aft
 
 Fault answers carry ``X-Sandbox-Fault: <kind>`` (ours) so captured traffic is readable.
 
-Modules: ``state`` (SimulatorState, InvoiceRecord, the demo account), ``fault_rules``
+Modules: ``state`` (SimulatorState, InvoiceRecord, the demo account), ``sandbox.kit.faults``
 (FaultRule, FAULT_KINDS), ``validation`` and ``field_checks`` (validate_invoice_request),
 ``responses`` (JSON and FAIL envelopes), ``put_invoice`` (the vendor endpoint and fault
 answers), ``control`` (``/_sandbox/``), ``connection`` (resetting and dropping connections),
@@ -81,15 +81,8 @@ from __future__ import annotations
 from sandbox.econt.app import create_simulator_app
 from sandbox.econt.config import econt_upstream
 from sandbox.econt.control import SANDBOX_PREFIX
-from sandbox.econt.fault_rules import FAULT_KINDS, FaultRule
 
 # The fault defaults were public names (outside __all__) of the single module; still here.
-from sandbox.econt.put_invoice import (
-    DEFAULT_RETRY_AFTER as DEFAULT_RETRY_AFTER,
-)
-from sandbox.econt.put_invoice import (
-    DEFAULT_SLOW_DELAY as DEFAULT_SLOW_DELAY,
-)
 from sandbox.econt.server import (
     RunningSimulator,
     add_arguments,
@@ -105,6 +98,9 @@ from sandbox.econt.state import (
     SimulatorState,
 )
 from sandbox.econt.validation import validate_invoice_request
+from sandbox.kit.answers import DEFAULT_RETRY_AFTER as DEFAULT_RETRY_AFTER
+from sandbox.kit.answers import DEFAULT_SLOW_DELAY as DEFAULT_SLOW_DELAY
+from sandbox.kit.faults import FAULT_KINDS, FaultRule
 
 __all__ = [
     "DEMO_CLIENT_ID",

@@ -10,15 +10,12 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from bridge.upstreams.econt.assumptions import PUT_INVOICE_PATH
-from sandbox.econt.connection import KILL_KEY, ConnectionKiller
-from sandbox.econt.control import (
-    control_error,
-    is_control_path,
-    register_control_routes,
-)
+from sandbox.econt.control import control_error, register_control_routes
 from sandbox.econt.put_invoice import put_invoice
 from sandbox.econt.responses import fail, invalid_route
 from sandbox.econt.state import SimulatorState
+from sandbox.kit.connection import KILL_KEY, ConnectionKiller
+from sandbox.kit.control import is_control_path
 
 #: The package's name, the app's name since the simulator was a single module (it names
 #: ``app.logger``).

@@ -7,16 +7,9 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from sandbox.econt.fault_rules import FaultRule
 from sandbox.econt.responses import json_response
 from sandbox.econt.state import SimulatorState
-
-#: Prefix of our control API; nothing under it exists at e-Cont.md.
-SANDBOX_PREFIX = "/_sandbox"
-
-
-def is_control_path(path: str) -> bool:
-    return path.startswith(SANDBOX_PREFIX + "/")
+from sandbox.kit.control import SANDBOX_PREFIX, register_fault_routes
 
 
 def control_error(message: str, status: int = 400) -> Response:
@@ -68,15 +61,7 @@ def register_control_routes(app: Flask, state: SimulatorState) -> None:
             return json_response(200, state.config())
         return _update_config(state, _control_body())
 
-    @app.route(f"{prefix}/faults", methods=["GET", "POST", "DELETE"])
-    def faults() -> Response:
-        if request.method == "DELETE":
-            state.clear_faults()
-        elif request.method == "POST":
-            error = _queue_faults(state, _control_body())
-            if error:
-                return control_error(error)
-        return json_response(200, {"faults": state.faults()})
+    register_fault_routes(app, state, json_response)
 
 
 def _update_config(state: SimulatorState, body: object) -> Response:
@@ -87,16 +72,3 @@ def _update_config(state: SimulatorState, body: object) -> Response:
         return json_response(200, state.configure(**body))
     except (TypeError, ValueError) as exc:
         return control_error(str(exc))
-
-
-def _queue_faults(state: SimulatorState, body: object) -> str | None:
-    """Queue one rule, a list of rules or {"faults": [...]}; all or nothing."""
-    if isinstance(body, dict) and "faults" in body:
-        body = body["faults"]
-    rules_json = body if isinstance(body, list) else [body]
-    try:
-        rules = [FaultRule.from_json(item) for item in rules_json]
-    except ValueError as exc:
-        return str(exc)
-    state.add_fault_rules(rules)
-    return None

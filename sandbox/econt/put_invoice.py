@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Any
 
 from flask import Response, g, request
@@ -18,16 +17,9 @@ from bridge.upstreams.econt.assumptions import (
     INVOICE_ID_FIELD,
     INVOICE_NUMBER_FIELD,
     INVOICE_ORDER_FIELD,
-    RETRY_AFTER_HEADER,
     STATUS_OK,
     SUCCESS_HTTP_STATUS,
     VALIDATION_HTTP_STATUS,
-)
-from sandbox.econt.connection import KILL_KEY
-from sandbox.econt.fault_rules import (
-    BEFORE_FAULTS,
-    DEFAULT_GATEWAY_STATUS,
-    FaultRule,
 )
 from sandbox.econt.responses import (
     JSON_CONTENT_TYPE,
@@ -38,12 +30,9 @@ from sandbox.econt.responses import (
 )
 from sandbox.econt.state import InvoiceRecord, SimulatorState
 from sandbox.econt.validation import validate_invoice_request
+from sandbox.kit.answers import answer_after, answer_before
+from sandbox.kit.faults import is_before_fault
 
-DEFAULT_RETRY_AFTER = 1
-#: Long enough to outlast the short client timeouts tests use, short enough not to hang.
-DEFAULT_SLOW_DELAY = 3.0
-
-_FAULT_HEADER = "X-Sandbox-Fault"  # ours, for people reading traffic; not e-Cont.md's
 _FAULT_MESSAGES = {
     "500": "An internal server error occurred.",
     "502": "The upstream server returned an invalid response.",
@@ -53,18 +42,6 @@ _FAULT_MESSAGES = {
     "422": "Data validation failed.",
 }
 
-
-def _gateway_page(status: int) -> str:
-    """The HTML error page a gateway (nginx's stock page) answers with, not the service."""
-    try:
-        title = f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:  # a status Python does not name, e.g. Cloudflare's 520
-        title = f"{status} Error"
-    return (f"<html><head><title>{title}</title></head><body>"
-            f"<center><h1>{title}</h1></center><hr><center>nginx</center></body></html>\n")
-
-
-_MANGLED_PAGE = _gateway_page(502)
 
 
 def put_invoice(state: SimulatorState) -> Response:
@@ -77,12 +54,13 @@ def put_invoice(state: SimulatorState) -> Response:
     if fault is None:
         return _process_put(state)
     g.fault = fault.kind
-    if fault.kind in BEFORE_FAULTS:
+    if is_before_fault(fault.kind):
         g.outcome = "fault"
         if fault.delay:
             state.sleep(fault.delay)
-        return _answer_before(fault)
-    return _answer_after(state, fault, _process_put(state))
+        return answer_before(fault, _service_error)
+    return answer_after(state, fault, _process_put(state), g.get("order_id"),
+                        success_status=SUCCESS_HTTP_STATUS, json_content_type=JSON_CONTENT_TYPE)
 
 
 # --- the request as the simulated service handles it ------------------------------------
@@ -175,52 +153,9 @@ def _invoice_answer(record: InvoiceRecord, *, existing: bool) -> Response:
 # --- faults -----------------------------------------------------------------------------
 
 
-def _answer_before(fault: FaultRule) -> Response:
-    """The answer of a fault that replaces processing: nothing is created."""
-    headers = {_FAULT_HEADER: fault.kind}
-    if fault.kind == "reset":
-        # Read (not process) the body first: the client is then waiting for the answer
-        # when the RST arrives and sees ECONNRESET. Reset mid-upload, its send() may absorb
-        # the RST and the client sees a plain EOF instead -- still an error, but vaguer.
-        request.get_data()
-        request.environ[KILL_KEY] = "reset"
-        return Response(status=500)  # never sent: the connection is reset instead
-    if fault.kind == "401":
+def _service_error(status: int, message: str, headers: Mapping[str, str]) -> Response:
+    """e-Cont.md's own answer for an error status: the documented 401 line, else the FAIL
+    envelope with e-Cont.md-like messages."""
+    if status == 401:
         return unauthorized(headers)
-    if fault.kind == "gateway":
-        return _gateway_answer(fault, headers)
-    retry_after = fault.retry_after
-    if fault.kind == "429" and retry_after is None:
-        retry_after = DEFAULT_RETRY_AFTER
-    if retry_after is not None:
-        headers[RETRY_AFTER_HEADER] = str(retry_after)
-    return fail(int(fault.kind), _FAULT_MESSAGES[fault.kind], headers=headers)
-
-
-def _answer_after(state: SimulatorState, fault: FaultRule, answer: Response) -> Response:
-    """Spoil the answer of a request that was processed normally."""
-    if fault.kind == "slow":
-        state.hold(g.get("order_id"), DEFAULT_SLOW_DELAY if fault.delay is None else fault.delay)
-        answer.headers[_FAULT_HEADER] = fault.kind
-        return answer
-    if fault.kind == "drop_after_create":
-        request.environ[KILL_KEY] = "drop"
-        return answer  # never sent: the connection is closed instead
-    headers = {_FAULT_HEADER: fault.kind}
-    if fault.kind == "gateway_after_create":
-        return _gateway_answer(fault, headers)
-    if fault.kind == "malformed":
-        return Response(_MANGLED_PAGE, status=SUCCESS_HTTP_STATUS, headers=headers,
-                        content_type="text/html; charset=UTF-8")
-    # "empty": a JSON content type over no bytes at all
-    return Response(b"", status=SUCCESS_HTTP_STATUS, headers=headers,
-                    content_type=JSON_CONTENT_TYPE)
-
-
-def _gateway_answer(fault: FaultRule, headers: dict[str, str]) -> Response:
-    """A gateway's own HTML page in place of the service's answer (no FAIL envelope)."""
-    status = fault.status or DEFAULT_GATEWAY_STATUS
-    if fault.retry_after is not None:
-        headers[RETRY_AFTER_HEADER] = str(fault.retry_after)
-    return Response(_gateway_page(status), status=status, headers=headers,
-                    content_type="text/html")
+    return fail(status, _FAULT_MESSAGES.get(str(status), message), headers=headers)

@@ -8,50 +8,28 @@ import argparse
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from bridge.upstreams.econt.assumptions import (
     PUT_INVOICE_PATH,
     REPEATED_ORDER_MODES,
     is_valid_key,
 )
 from sandbox.econt.app import create_simulator_app
-from sandbox.econt.connection import SimulatorRequestHandler
 from sandbox.econt.control import SANDBOX_PREFIX
 from sandbox.econt.state import DEMO_CLIENT_ID, DEMO_TOKEN, SimulatorState
+from sandbox.kit.serving import RunningServer, serve_in_thread, serve_until_interrupted
 
 
-class RunningSimulator:
-    """A simulator served by werkzeug's threaded server on a background thread."""
+class RunningSimulator(RunningServer):
+    """The simulator served on a background thread (``run_simulator``)."""
 
-    def __init__(self, server: BaseWSGIServer, thread: threading.Thread,
-                 state: SimulatorState, app: Flask) -> None:
-        self.server = server
-        self.thread = thread
-        self.state = state
-        self.app = app
-        self.host = server.host
-        self.port: int = server.port
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{host}:{self.port}"
+    state: SimulatorState
 
     @property
     def put_invoice_url(self) -> str:
         return self.url + PUT_INVOICE_PATH
 
-    def stop(self) -> None:
-        """Stop serving; requests still sleeping (slow, latency) are woken up."""
-        self.state.wake_sleepers()
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.thread.join(timeout=5)
-
     def __enter__(self) -> RunningSimulator:
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState | None = None,
@@ -59,15 +37,8 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
     """Start serving in a background thread; port 0 picks a free port (see ``.url``)."""
     state = state if state is not None else SimulatorState()
     app = create_simulator_app(state)
-    try:
-        server = make_server(host, port, app, threaded=True,
-                             request_handler=SimulatorRequestHandler)
-    except SystemExit as exc:  # werkzeug exits the process when it cannot bind
-        raise OSError(f"cannot listen on {host}:{port}") from exc
-    server.simulator_quiet = quiet  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              name=f"econt-simulator-{server.port}", daemon=True)
-    thread.start()
+    server, thread = serve_in_thread(app, host=host, port=port, quiet=quiet,
+                                     name="econt-simulator")
     return RunningSimulator(server, thread, state, app)
 
 
@@ -93,15 +64,8 @@ def serve_forever(
     pairs = [parse_account(a) if isinstance(a, str) else a for a in accounts]
     state = SimulatorState(repeated_order=repeated_order, check_totals=check_totals,
                            latency=latency, accounts=pairs)
-    stop_event = stop_event or threading.Event()
-    with run_simulator(host, port, state, quiet=False) as sim:
-        for line in _banner(sim):
-            print(line, flush=True)
-        try:
-            while not stop_event.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            print("stopping", flush=True)
+    sim = run_simulator(host, port, state, quiet=False)
+    serve_until_interrupted(sim, _banner(sim), stop_event)
 
 
 def _banner(sim: RunningSimulator) -> Iterator[str]:

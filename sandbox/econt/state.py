@@ -3,10 +3,8 @@ counters, behind one lock; ``InvoiceRecord``, an invoice it "created"."""
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from bridge.upstreams.econt.assumptions import (
     REPEATED_ORDER_MODES,
     is_valid_key,
 )
-from sandbox.econt.fault_rules import FaultRule
+from sandbox.kit.faults import FaultInjector
 
 #: The sandbox account every simulator knows unless told otherwise (md5-shaped, like the
 #: real keys). Not a secret: it only opens this simulator.
@@ -55,7 +53,7 @@ class InvoiceRecord:
         }
 
 
-class SimulatorState:
+class SimulatorState(FaultInjector):
     """Everything the simulator knows; every method is safe to call from any thread."""
 
     def __init__(
@@ -67,18 +65,13 @@ class SimulatorState:
         accounts: Iterable[tuple[str, str]] = (),
         include_demo_account: bool = True,
     ) -> None:
+        super().__init__()
         # RLock: public methods call each other (stats() -> duplicates, etc.).
         self._lock = threading.RLock()
         self._accounts: set[tuple[str, str]] = set()
         self._repeated_order = "reject"
         self._check_totals = True
         self._latency = 0.0
-        self._faults: list[FaultRule] = []
-        # A generation counter lets stop()/reset() cut every pending sleep short.
-        self._wake = threading.Condition()
-        self._wake_generation = 0
-        self._held: dict[int, tuple[object, float]] = {}  # hold number -> (order id, until)
-        self._holds = itertools.count()
         self._clear_records()
         self.configure(repeated_order=repeated_order, check_totals=check_totals, latency=latency)
         if include_demo_account:
@@ -93,7 +86,6 @@ class SimulatorState:
         self._sequence = 0
         self._counters: Counter[str] = Counter()
         self._rejects: Counter[str] = Counter()
-        self._fault_counts: Counter[str] = Counter()
         self._responses: Counter[str] = Counter()
         self._log: deque[dict[str, Any]] = deque(maxlen=_REQUEST_LOG_SIZE)
 
@@ -173,53 +165,6 @@ class SimulatorState:
     def accounts(self) -> list[tuple[str, str]]:
         with self._lock:
             return sorted(self._accounts)
-
-    # faults
-
-    def add_fault(
-        self,
-        kind: str,
-        *,
-        times: int | None = None,
-        probability: float | None = None,
-        seed: int | None = None,
-        retry_after: int | None = None,
-        delay: float | None = None,
-        status: int | None = None,
-    ) -> FaultRule:
-        rule = FaultRule(kind, times=times, probability=probability, seed=seed,
-                         retry_after=retry_after, delay=delay, status=status)
-        self.add_fault_rules([rule])
-        return rule
-
-    def add_fault_rules(self, rules: Iterable[FaultRule]) -> None:
-        with self._lock:
-            self._faults.extend(rules)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [rule.to_json() for rule in self._faults]
-
-    def take_fault(self) -> FaultRule | None:
-        """Pick the fault for the put request being handled (first firing rule in queue
-        order) and count it. Exhausted rules leave the queue."""
-        with self._lock:
-            chosen: FaultRule | None = None
-            for rule in self._faults:
-                # draws() before the check: every probability rule draws on every put
-                # request, chosen or not, so its pattern depends only on its seed.
-                if rule.draws() and chosen is None:
-                    chosen = rule
-            if chosen is None:
-                return None
-            chosen.applied += 1
-            self._fault_counts[chosen.kind] += 1
-            self._faults = [rule for rule in self._faults if not rule.exhausted]
-            return chosen
 
     # invoices
 
@@ -312,56 +257,17 @@ class SimulatorState:
                 "invoices_created": self._counters["invoices_created"],
                 "existing_returned": self._counters["existing_returned"],
                 "rejects": dict(self._rejects),
-                "faults": dict(self._fault_counts),
+                "faults": self.fault_counts(),
                 "responses": dict(self._responses),
                 "duplicates": len(duplicate_orders),
                 "duplicate_orders": duplicate_orders,
-                "pending_faults": len(self._faults),
+                "pending_faults": len(self.faults()),
                 "config": self.config(),
             }
 
     def reset(self) -> None:
         """Forget invoices, counters, the request log and queued faults. Accounts and the
         configuration stay (they describe the "server", not what happened to it)."""
-        self.wake_sleepers()
+        self.reset_faults()
         with self._lock:
-            self._faults.clear()
             self._clear_records()
-
-    # sleeping
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep, but return early when ``wake_sleepers()`` is called (server stopping)."""
-        if seconds <= 0:
-            return
-        deadline = time.monotonic() + seconds
-        with self._wake:
-            generation = self._wake_generation
-            while self._wake_generation == generation:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                self._wake.wait(remaining)
-
-    def hold(self, order_id: object, seconds: float) -> None:
-        """Hold an answer back (the "slow" fault); ``held_orders()`` shows it meanwhile."""
-        with self._lock:
-            number = next(self._holds)
-            self._held[number] = (order_id, time.monotonic() + seconds)
-        try:
-            self.sleep(seconds)
-        finally:
-            with self._lock:
-                del self._held[number]
-
-    def held_orders(self, *, for_at_least: float = 0.0) -> list[Any]:
-        """Order ids whose answers are being held back, for at least ``for_at_least`` more
-        seconds: a test can act while it knows a request is in flight (kill its client)."""
-        horizon = time.monotonic() + for_at_least
-        with self._lock:
-            return [order for order, until in self._held.values() if until >= horizon]
-
-    def wake_sleepers(self) -> None:
-        with self._wake:
-            self._wake_generation += 1
-            self._wake.notify_all()

@@ -48,13 +48,10 @@ from sqlalchemy import select
 
 from bridge.storage.database import Database
 from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
+from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
 from sandbox.config import bridge_config, merge, write_config
-from sandbox.econt import (
-    RunningSimulator,
-    SimulatorState,
-    econt_upstream,
-    run_simulator,
-)
+from sandbox.contract import SimulatedService
+from sandbox.upstreams import SANDBOXES
 from sandbox.woocommerce.samples import DEFAULT_CREATED, build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook
 
@@ -82,6 +79,7 @@ class Counts:
     database: str
     workers: int
     repeated_order: str
+    upstream: str = "econt"
     orders_sent: int = 0
     deliveries_sent: int = 0
     invoiced_upstream: int = 0
@@ -91,6 +89,9 @@ class Counts:
     inconsistent: int = 0
     kills: int = 0
     interrupted: int = 0
+    #: rows in review because an attempt's outcome was unknown (0 for an upstream that can
+    #: look its invoices up)
+    review_unknown: int = 0
     seconds: float = 0.0
     states: Counter[str] = field(default_factory=Counter)
     faults: dict[str, int] = field(default_factory=dict)
@@ -98,6 +99,7 @@ class Counts:
 
     def table(self) -> str:
         rows = [
+            ("upstream", self.upstream),
             ("database", f"{self.database} ({self.workers} worker process"
                          f"{'es' if self.workers > 1 else ''})"),
             ("repeated_order", self.repeated_order),
@@ -110,6 +112,7 @@ class Counts:
             ("marked failed but invoiced", self.inconsistent),
             ("workers killed with -9", self.kills),
             ("dispatches interrupted by it", self.interrupted),
+            ("in review after an unknown outcome", self.review_unknown),
             ("rows by state", dict(sorted(self.states.items()))),
             ("faults injected", dict(sorted(self.faults.items()))),
             ("seconds", round(self.seconds, 1)),
@@ -125,9 +128,9 @@ def free_port() -> int:
 
 
 def suite_config(directory: Path, db_url: str, port: int, repeated_order: str,
-                 upstream: str) -> Path:
+                 upstream: SimulatedService) -> Path:
     """Short leases, timeouts and retries, so faults play out in seconds."""
-    config = bridge_config(econt_upstream(upstream, repeated_order=repeated_order, rate_limit=0),
+    config = bridge_config(upstream.upstream_section(repeated_order=repeated_order, rate_limit=0),
                            webhook_secret=SECRET, shop_id=SHOP, db_url=db_url,
                            log_format="json")
     return write_config(directory / "config.toml", merge(config, {
@@ -190,7 +193,7 @@ class Cluster:
             time.sleep(0.1)
         raise RuntimeError("the bridge did not come up")
 
-    def kill_one(self, db_url: str, upstream: SimulatorState) -> None:
+    def kill_one(self, db_url: str, upstream: SimulatedService) -> None:
         """SIGKILL a process mid-dispatch and start it again (on SQLite that is the whole
         embedded ``run``). To be sure the kill lands mid-dispatch, not between two, the
         upstream holds the next answer back and the process holding that order's lease dies."""
@@ -218,7 +221,7 @@ class Cluster:
         self.log.close()
 
 
-def _held_order(upstream: SimulatorState, timeout: float = 30) -> int:
+def _held_order(upstream: SimulatedService, timeout: float = 30) -> int:
     """The order whose answer the upstream is holding back (our long "slow" fault)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -251,23 +254,23 @@ def _process_holding_the_lease(db_url: str, processes: list[Any], order_id: int,
 
 
 def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path,
-                    orders: int = 150, repeated_order: str = "reject", seed: int = 7) -> Counts:
+                    orders: int = 150, repeated_order: str = "reject", seed: int = 7,
+                    upstream: str = "econt") -> Counts:
     started = time.monotonic()
     counts = Counts(database=database, workers=workers if database != "sqlite" else 1,
-                    repeated_order=repeated_order)
+                    repeated_order=repeated_order, upstream=upstream)
     rng = random.Random(seed)
     # The upstream: it dedupes repeats when the bridge is told so; when the bridge is told
     # "unknown" we make it the dangerous kind, so any re-send would show as a duplicate.
-    simulator_mode = repeated_order if repeated_order != "unknown" else "create_new"
-    state = SimulatorState(repeated_order=simulator_mode, latency=0.05)
-    with run_simulator(state=state) as simulator:
+    repeats = repeated_order if repeated_order != "unknown" else "create_new"
+    with SANDBOXES[upstream].start(repeats=repeats, latency=0.05) as simulator:
         port = free_port()
-        config = suite_config(directory, db_url, port, repeated_order, simulator.url)
+        config = suite_config(directory, db_url, port, repeated_order, simulator)
         cluster = Cluster(config, database, workers, port)
         try:
             cluster.start()  # inside the try: a failed start must not leave processes behind
             for index, (kind, probability, options) in enumerate(FAULTS):
-                state.add_fault(kind, probability=probability, seed=seed + index, **options)
+                simulator.add_fault(kind, probability=probability, seed=seed + index, **options)
             _send_orders(cluster, simulator, counts, orders, rng, db_url)
             _settle(cluster, db_url)
         finally:
@@ -277,17 +280,17 @@ def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path
     return counts
 
 
-def _send_orders(cluster: Cluster, simulator: RunningSimulator, counts: Counts, orders: int,
+def _send_orders(cluster: Cluster, simulator: SimulatedService, counts: Counts, orders: int,
                  rng: random.Random, db_url: str) -> None:
     hook = WooCommerceWebhook(delivery_url=f"{cluster.url}/webhooks/woocommerce/{SHOP}",
                               secret=SECRET, timeout=30)
     for order_id in range(1, orders + 1):
         if order_id == int(orders * 0.4):
-            cluster.kill_one(db_url, simulator.state)
+            cluster.kill_one(db_url, simulator)
             counts.kills += 1
             hook.delivery_url = f"{cluster.url}/webhooks/woocommerce/{SHOP}"
         if order_id == orders // 2:
-            simulator.state.add_fault("401", times=1)  # credentials "revoked" for a moment
+            simulator.add_fault("401", times=1)  # credentials "revoked" for a moment
         modified = DEFAULT_CREATED + timedelta(minutes=order_id % 7)
         order = build_order(order_id=order_id, date_modified_gmt=modified)
         if _deliver(hook, "order.created", order):
@@ -338,18 +341,23 @@ def _settle(cluster: Cluster, db_url: str, timeout: float = 240) -> None:
         db.dispose()
 
 
-def _count(counts: Counts, db_url: str, simulator: RunningSimulator) -> None:
+def _count(counts: Counts, db_url: str, simulator: SimulatedService) -> None:
     db = Database(db_url)
     with db.read() as session:
         rows = {row.order_id: row for row in session.execute(select(OrderSync)).scalars()}
         counts.interrupted = len(session.execute(select(DispatchAttempt.id).where(
-            DispatchAttempt.outcome == "interrupted")).all())
+            DispatchAttempt.outcome == AttemptOutcome.INTERRUPTED)).all())
+        counts.review_unknown = len(session.execute(
+            select(OrderSync.id).where(OrderSync.state == SyncState.REVIEW,
+                                       OrderSync.id.in_(select(DispatchAttempt.sync_id).where(
+                                           DispatchAttempt.outcome.in_(UNKNOWN_OUTCOMES))))
+        ).all())
     db.dispose()
-    per_order = Counter(record.order_id for record in simulator.state.invoices())
+    per_order = Counter(invoice.order_id for invoice in simulator.invoices())
     counts.invoiced_upstream = len(per_order)
     counts.duplicates = sum(1 for n in per_order.values() if n > 1)
     counts.states = Counter(row.state for row in rows.values())
-    counts.faults = dict(simulator.state.stats().get("faults", {}))
+    counts.faults = simulator.fault_counts()
     for order_id in range(1, counts.orders_sent + 1):
         row = rows.get(order_id)
         invoices = per_order.get(order_id, 0)
@@ -367,6 +375,7 @@ def _count(counts: Counts, db_url: str, simulator: RunningSimulator) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--upstream", choices=sorted(SANDBOXES), default="econt")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--orders", type=int, default=150)
@@ -379,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     db_url = sqlite_url if args.db == "sqlite" else _fresh_pg_database()
     counts = run_fault_suite(db_url, database=args.db, workers=args.workers,
                              directory=directory, orders=args.orders,
-                             repeated_order=args.repeated_order, seed=args.seed)
+                             repeated_order=args.repeated_order, seed=args.seed,
+                             upstream=args.upstream)
     print(counts.table())
     ok = counts.duplicates == 0 and counts.lost == 0 and counts.inconsistent == 0
     print("PASS" if ok else f"FAIL (lost orders: {counts.lost_orders[:20]})")

@@ -13,8 +13,8 @@ from werkzeug.serving import WSGIRequestHandler
 
 #: Keys our request handler puts into the WSGI environ to let the app kill the connection:
 #: the app sets ``KILL_KEY`` to "reset" or "drop"; the handler provides the hook.
-KILL_KEY = "econt_simulator.kill"
-_KILL_HOOK_KEY = "econt_simulator.kill_hook"
+KILL_KEY = "sandbox_simulator.kill"
+_KILL_HOOK_KEY = "sandbox_simulator.kill_hook"
 
 
 class _ConnectionKilled(ConnectionAbortedError):

@@ -1,0 +1,14 @@
+"""Every upstream's stand-in in the sandbox, by kind (``UpstreamSandbox``): the demo
+(``invoice-bridge demo --upstream KIND``), the fault suite and ``invoice-bridge sandbox KIND``
+read this list. A new upstream joins with one line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sandbox.contract import UpstreamSandbox
+from sandbox.econt.service import ECONT_SANDBOX
+
+SANDBOXES: Mapping[str, UpstreamSandbox] = {upstream.kind: upstream for upstream in (
+    ECONT_SANDBOX,
+)}
