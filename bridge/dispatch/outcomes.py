@@ -352,7 +352,8 @@ def _late(session: Session, row: OrderSync, result: AttemptResult, *, shop: Shop
 
 
 def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream | None,
-                shop: ShopSettings | None, reason: str, now: datetime, worker_id: str) -> AttemptOutcome:
+                shop: ShopSettings | None, reason: str, now: datetime,
+                worker_id: str) -> AttemptOutcome:
     """A dispatch ended without an answer (worker killed, or stopped past its grace period).
 
     The request may have reached the upstream, so this is an ambiguous failure. An order

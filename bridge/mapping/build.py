@@ -39,6 +39,7 @@ from bridge.mapping.draft import (
     InvoiceDraft,
     InvoiceLine,
     LineKind,
+    Refund,
 )
 from bridge.mapping.woocommerce import WooOrder, load_order, read_meta
 
@@ -104,6 +105,11 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings,
         prices_include_tax=order.prices_include_tax,
         customer_note=order.customer_note,
         notes=tuple(notes + rounding_notes),
+        payment_method=order.payment_method,
+        payment_method_title=order.payment_method_title,
+        paid_at=order.date_paid_gmt,
+        refunds=tuple(Refund(refund_id, money.quantize(amount, order.decimals), reason)
+                      for refund_id, amount, reason in order.refunds),
     )
     draft.check()
     return draft

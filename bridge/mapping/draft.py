@@ -118,6 +118,15 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class Refund:
+    """A WooCommerce refund of the order (``refunds[]``), as a positive amount."""
+
+    refund_id: int
+    amount: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class InvoiceDraft:
     shop: str
     order_id: int
@@ -135,6 +144,18 @@ class InvoiceDraft:
     prices_include_tax: bool = False
     customer_note: str = ""
     notes: tuple[str, ...] = field(default=())
+    #: how the buyer pays: WooCommerce's gateway id ("bacs", "cod", "stripe", ...) and title
+    payment_method: str = ""
+    payment_method_title: str = ""
+    #: when the order was paid (``date_paid_gmt``), None while it is not. Not part of what
+    #: the invoice shows: an order becoming paid is a payment to record, not a change
+    paid_at: datetime | None = None
+    #: refunds so far; likewise recorded on their own (a correction), not a change
+    refunds: tuple[Refund, ...] = field(default=())
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((refund.amount for refund in self.refunds), Decimal(0))
 
     def check(self) -> None:
         """Raise ``InvariantBroken`` if an invariant does not hold: a bug in mapping, and

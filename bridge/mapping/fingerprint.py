@@ -2,8 +2,9 @@
 
 WooCommerce sends many ``order.updated`` per order (payment callbacks, notes, stock saves,
 processing -> completed). Only a change to what the invoice shows -- buyer, lines, amounts,
-VAT, currency, dates -- should count. The WooCommerce status is deliberately left out: an
-order moving from processing to completed is the normal life of an invoiced order.
+VAT, currency, dates -- should count. The WooCommerce status, the payment date and refunds
+are deliberately left out: an order moving from processing to completed, being paid or
+refunded is the normal life of an invoiced order, handled on its own (payments, corrections).
 
 Fingerprints are stored on sync rows (``content_hash``, ``synced_hash``), so their algorithm
 is versioned: today's start with ``"2:"``. Rows written before the invoice draft became
@@ -26,7 +27,8 @@ from bridge.mapping.draft import InvoiceDraft
 VERSION = "2"
 #: the prefix plus 62 hex characters fits the 64-character columns
 _DIGITS = 62
-_IGNORED = ("status",)
+#: what an order does after it was invoiced, not what the invoice shows
+_IGNORED = ("status", "paid_at", "refunds")
 
 
 def draft_fingerprint(draft: InvoiceDraft) -> str:

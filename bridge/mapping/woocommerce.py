@@ -148,6 +148,11 @@ class WooOrder:
     prices_include_tax: bool = False
     #: tax rate id -> its rate in percent, from ``tax_lines`` (None where not given)
     tax_rates: Mapping[int, Decimal | None] = field(default_factory=dict)
+    payment_method: str = ""
+    payment_method_title: str = ""
+    date_paid_gmt: datetime | None = None
+    #: (refund id, positive amount, reason) from ``refunds``
+    refunds: tuple[tuple[int, Decimal, str], ...] = ()
 
 
 # --- fields ------------------------------------------------------------------------------
@@ -441,6 +446,8 @@ class OrderFieldsSchema(_Lenient):
     total = FormattedTotal(required=True)
     date_created_gmt = GmtDateTime(required=True)
     customer_note = Note()
+    payment_method = Text()
+    payment_method_title = Name()
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -486,7 +493,33 @@ def load_order(data: Mapping[str, Any]) -> WooOrder:
         fee_lines=tuple(f for f in fees if f is not None),
         prices_include_tax=data.get("prices_include_tax") is True,
         tax_rates=read_tax_rates(data),
+        payment_method=head["payment_method"],
+        payment_method_title=head["payment_method_title"],
+        date_paid_gmt=parse_gmt(data.get("date_paid_gmt")),
+        refunds=read_refunds(data),
     )
+
+
+def read_refunds(data: Mapping[str, Any]) -> tuple[tuple[int, Decimal, str], ...]:
+    """``refunds`` read leniently: ``{id, reason, total}`` with a negative ``total``
+    ("-10.00"); entries that are not are skipped (the order total check does not depend on
+    them: WooCommerce keeps the order's total as it was)."""
+    raw = data.get("refunds")
+    refunds: list[tuple[int, Decimal, str]] = []
+    if not isinstance(raw, list):
+        return ()
+    for entry in raw[:MAX_TAXES]:
+        if not isinstance(entry, Mapping):
+            continue
+        refund_id, reason = entry.get("id"), entry.get("reason")
+        try:
+            amount = -money.parse_amount(entry.get("total"))
+        except ValueError:
+            continue
+        if isinstance(refund_id, int) and not isinstance(refund_id, bool) and amount > 0:
+            refunds.append((refund_id, amount,
+                            single_line(reason) if isinstance(reason, str) else ""))
+    return tuple(refunds)
 
 
 def read_tax_rates(data: Mapping[str, Any]) -> dict[int, Decimal | None]:

@@ -7,16 +7,27 @@ body. Failures are raised as the ``bridge.errors`` upstream families, already cl
 (transient or permanent, ambiguous or not; ``bridge.upstreams.failures``), so the dispatcher
 never looks at HTTP details.
 
-One capability is optional: ``find_invoice``. A service that can look an invoice up by our
-own key (the shop and order it was made for) lets the dispatcher settle every unknown
-outcome by itself -- after a timeout or a dropped connection it asks before it sends again
--- instead of stopping the row for a person (docs/guarantees.md).
+Optional capabilities, each a small protocol an adapter implements if its service can:
+
+- ``find_invoice``: look an invoice up by our own key (the shop and order it was made for).
+  The dispatcher then settles every unknown outcome by itself -- after a timeout or a
+  dropped connection it asks before it sends again -- instead of stopping the row for a
+  person (docs/guarantees.md).
+- ``record_payment`` / ``find_payment``: record that an invoiced order was paid, once.
+- ``cancel_invoice`` / ``find_cancellation``: cancel an invoice whose order was cancelled.
+- ``correct_invoice`` / ``find_correction``: issue a correction document for a refund.
+
+Each follow-up action comes with its ``find_*`` so that an action whose answer was lost is
+looked up, never simply sent again (a second payment, a second correction). Follow-up
+actions run as tasks of their own (``bridge.dispatch``), after the invoice exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from bridge.mapping.draft import DraftRules, InvoiceDraft
@@ -71,6 +82,86 @@ class FindsInvoices(Protocol):
     order key the adapter put in it). Returns None when there is none; creates nothing."""
 
     def find_invoice(self, payload: Mapping[str, Any]) -> InvoiceRef | None:
+        ...
+
+
+# --- follow-up actions on an invoice ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """What the upstream said about a follow-up action."""
+
+    #: its id there (a payment id, a correction document's id), if it gave one
+    reference: str | None = None
+    #: it had already been done (the service said so, or a lookup found it)
+    existed: bool = False
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    #: the upstream's invoice id (from the sync row)
+    invoice_id: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+    #: our key for this payment ("shop:order"), for services that can store one
+    key: str
+    #: WooCommerce's gateway id and title ("bacs", "Direct bank transfer")
+    method: str = ""
+    method_title: str = ""
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    invoice_id: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """A correction document for a refund of an invoiced order."""
+
+    invoice_id: str
+    #: our key for this correction ("shop:order:refund id")
+    key: str
+    refund_id: int
+    #: refunded, positive, in the invoice's currency
+    amount: Decimal
+    currency: str
+    reason: str
+    #: the order as it was invoiced (lines, VAT rates), for services that correct per line
+    draft: InvoiceDraft
+
+
+@runtime_checkable
+class RecordsPayments(Protocol):
+    def record_payment(self, payment: PaymentRequest) -> ActionRef:
+        ...
+
+    def find_payment(self, payment: PaymentRequest) -> ActionRef | None:
+        """The payment if the upstream already holds it (or the invoice is paid); creates
+        nothing."""
+        ...
+
+
+@runtime_checkable
+class CancelsInvoices(Protocol):
+    def cancel_invoice(self, cancel: CancelRequest) -> ActionRef:
+        ...
+
+    def find_cancellation(self, cancel: CancelRequest) -> ActionRef | None:
+        ...
+
+
+@runtime_checkable
+class CorrectsInvoices(Protocol):
+    def correct_invoice(self, correction: CorrectionRequest) -> ActionRef:
+        ...
+
+    def find_correction(self, correction: CorrectionRequest) -> ActionRef | None:
         ...
 
 
