@@ -119,6 +119,11 @@ class MappingSettings:
     idno_meta_keys: tuple[str, ...] = ("_billing_fiscal_code", "_billing_idno", "billing_idno")
     idnp_meta_keys: tuple[str, ...] = ("_billing_idnp", "billing_idnp")
     fiscal_code_check: str = "stop"
+    #: meta keys of a company buyer's registration number and VAT number; the defaults are
+    #: keys checkout-field plugins commonly use -- set your shop's own
+    company_id_meta_keys: tuple[str, ...] = ("_billing_company_id", "_billing_ic", "billing_ic")
+    vat_id_meta_keys: tuple[str, ...] = ("_billing_vat_number", "_vat_number", "vat_number",
+                                         "_billing_dic", "billing_dic")
     product_unit: str = "pcs"
     shipping_name: str = "Shipping"
     rounding_name: str = "Rounding difference"

@@ -240,6 +240,8 @@ class ShopSection(Section):
     idnp_meta_keys = TextList(load_default=mapping_defaults.idnp_meta_keys)
     fiscal_code_check = Text(choices=FISCAL_CODE_CHECKS,
                              load_default=mapping_defaults.fiscal_code_check)
+    company_id_meta_keys = TextList(load_default=mapping_defaults.company_id_meta_keys)
+    vat_id_meta_keys = TextList(load_default=mapping_defaults.vat_id_meta_keys)
     product_unit = Text(load_default=mapping_defaults.product_unit)
     shipping_name = Text(load_default=mapping_defaults.shipping_name)
     rounding_name = Text(load_default=mapping_defaults.rounding_name)
@@ -261,7 +263,8 @@ class ShopSection(Section):
         if errors:
             raise ValidationError(errors)
         mapping = MappingSettings(**{name: data.pop(name) for name in (
-            "timezone", "idno_meta_keys", "idnp_meta_keys", "fiscal_code_check", "product_unit",
+            "timezone", "idno_meta_keys", "idnp_meta_keys", "fiscal_code_check",
+            "company_id_meta_keys", "vat_id_meta_keys", "product_unit",
             "shipping_name", "rounding_name", "adjustment_name")})
         return {**data, "mapping": mapping}
 

@@ -82,6 +82,10 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings,
     notes: list[str] = []
     idno = _code(data, settings.idno_meta_keys, fiscal.normalise_idno, settings, errors, notes)
     idnp = _code(data, settings.idnp_meta_keys, fiscal.normalise_code, settings, errors, notes)
+    company_id = _code(data, settings.company_id_meta_keys, fiscal.normalise_tax_id, settings,
+                       errors, notes)
+    vat_id = _code(data, settings.vat_id_meta_keys, fiscal.normalise_vat_id, settings, errors,
+                   notes)
     sources = _sources(order, settings) if order is not None else []
     _check_rules(rules, data, sources, errors)
     if order is None or errors:
@@ -100,7 +104,7 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings,
         decimals=order.decimals,
         total=order.total,
         created_at=order.date_created_gmt.astimezone(settings.zone),
-        buyer=_buyer(order, idno, idnp),
+        buyer=_buyer(order, idno=idno, idnp=idnp, company_id=company_id, vat_id=vat_id),
         lines=tuple(lines + rounding),
         prices_include_tax=order.prices_include_tax,
         customer_note=order.customer_note,
@@ -150,12 +154,12 @@ def _code(data: Mapping[str, Any], keys: tuple[str, ...], normalise: Callable[[A
         return ""
 
 
-def _buyer(order: WooOrder, idno: str, idnp: str) -> Buyer:
+def _buyer(order: WooOrder, **codes: str) -> Buyer:
     b = order.billing
     return Buyer(
         email=b.email, first_name=b.first_name, last_name=b.last_name, company=b.company,
         phone=b.phone, address_1=b.address_1, address_2=b.address_2, city=b.city,
-        postcode=b.postcode, country=b.country, idno=idno, idnp=idnp,
+        postcode=b.postcode, country=b.country, **codes,
     )
 
 

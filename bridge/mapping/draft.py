@@ -86,6 +86,10 @@ class Buyer:
     idno: str = ""
     #: Moldovan personal code of an individual (13 digits) or ""
     idnp: str = ""
+    #: a company's registration number in its country (a Czech IČO, a Spanish CIF, ...) or ""
+    company_id: str = ""
+    #: its VAT number, with the country prefix when it has one ("CZ25123891") or ""
+    vat_id: str = ""
 
 
 @dataclass(frozen=True)

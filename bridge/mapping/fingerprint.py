@@ -29,6 +29,9 @@ VERSION = "2"
 _DIGITS = 62
 #: what an order does after it was invoiced, not what the invoice shows
 _IGNORED = ("status", "paid_at", "refunds")
+#: the buyer's fields in version 1
+_VERSION_1_BUYER = ("email", "first_name", "last_name", "company", "phone", "address_1",
+                    "address_2", "city", "postcode", "country", "idno", "idnp")
 
 
 def draft_fingerprint(draft: InvoiceDraft) -> str:
@@ -48,7 +51,7 @@ def matches(draft: InvoiceDraft, stored: str | None) -> bool:
 def _version_1(draft: InvoiceDraft) -> str:
     """The fingerprint the first draft (e-Cont.md-shaped: integer quantities, gross unit
     price, "1", "2", ... keys, no VAT rate) had for this order."""
-    buyer = dataclasses.asdict(draft.buyer)
+    buyer = {name: getattr(draft.buyer, name) for name in _VERSION_1_BUYER}
     lines = [{
         "key": str(number), "kind": line.kind.value, "name": line.name,
         "quantity": int(line.quantity), "unit_price": line.unit_price_gross,

@@ -53,6 +53,10 @@ _NUMBER_INPUT_MAX = 40
 #: EU VAT prefixes python-stdnum accepts that identify a seller registered in the One-Stop
 #: Shop scheme (EU372022452), never a buyer's VAT registration.
 _OSS_PREFIXES = ("EU", "IM")
+#: VIES's country prefixes (Greece is EL, Northern Ireland XI)
+_EU_PREFIXES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"})
 
 
 class CheckDigitError(ValueError):
@@ -184,6 +188,40 @@ def normalise_cz_company_id(value: Any) -> str:
     if cz_dic.calc_check_digit_legal(code[:7]) != code[7]:
         raise ValueError(f"IČO {code} fails its check digit: a digit is probably mistyped")
     return code
+
+
+_TAX_ID = re.compile(r"^[A-Z0-9][A-Z0-9./-]{0,31}$", re.ASCII)
+
+
+def normalise_tax_id(value: Any) -> str:
+    """A company registration number or a VAT number as a shop's checkout collects it, in
+    any country: spaces removed, upper case, ASCII letters, digits, ``.``, ``/``, ``-``, at
+    most 32 characters. Which numbers are valid is a country's rule, checked by the adapter
+    that needs it (``normalise_cz_company_id``, ``normalise_eu_vat``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    code = "".join(_number_text(value).split()).upper()
+    if not _TAX_ID.match(code):
+        raise ValueError(f"must be letters, digits, '.', '/' or '-' (at most 32), got {code!r}")
+    return code
+
+
+def normalise_vat_id(value: Any) -> str:
+    """A buyer's VAT number: ``normalise_tax_id``, and when it starts with an EU country's
+    prefix, also its format and check digit by ``stdnum.eu.vat`` (``CheckDigitError`` when
+    only the check fails). A number without a prefix is kept as typed: some countries'
+    buyers give their domestic number."""
+    code = normalise_tax_id(value)
+    if code[:2] not in _EU_PREFIXES:
+        return code
+    try:
+        return str(eu_vat.validate(code))
+    except InvalidChecksum:
+        raise CheckDigitError(code, f"VAT number {code} fails its check digit: a digit is "
+                                    "probably mistyped") from None
+    except NumberError:
+        raise ValueError(f"{code!r} does not have the format of a {code[:2]} VAT number"
+                         ) from None
 
 
 def _number_text(value: Any) -> str:

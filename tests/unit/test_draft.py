@@ -122,3 +122,19 @@ def test_the_econt_body_is_what_it_was_before_the_draft_became_neutral() -> None
     first = body["items"]["1"]
     assert (first["product_qnt"], first["product_price"], first["line_total"]) == (
         10, "513.00", "5130.00")
+
+
+def test_a_company_buyer_carries_its_registration_and_vat_numbers() -> None:
+    order = fixture(1)
+    order["meta_data"] += [{"id": 91, "key": "_billing_ic", "value": "251 23 891"},
+                           {"id": 92, "key": "_billing_vat_number", "value": "cz 25123891"}]
+    buyer = map_order(order, SHOP).buyer
+    assert (buyer.company_id, buyer.vat_id) == ("25123891", "CZ25123891")
+
+    order["meta_data"][-1]["value"] = "CZ25123890"  # one digit off
+    with pytest.raises(MappingError) as refused:
+        map_order(order, SHOP)
+    assert "fails its check digit" in refused.value.errors["meta_data[_billing_vat_number]"][0]
+
+    order["meta_data"][-1]["value"] = "123456789"  # no EU prefix: kept as typed
+    assert map_order(order, SHOP).buyer.vat_id == "123456789"
