@@ -30,7 +30,13 @@ from bridge.errors import (
     UpstreamUnavailable,
 )
 from bridge.mapping.draft import NO_RULES, DraftRules, InvoiceDraft
-from bridge.upstreams.port import InvoiceRef
+from bridge.upstreams.port import (
+    ActionRef,
+    CancelRequest,
+    CorrectionRequest,
+    InvoiceRef,
+    PaymentRequest,
+)
 from sandbox.contract import Fault, Harness
 
 
@@ -109,10 +115,49 @@ class InMemoryUpstream:
 
 @dataclass
 class LookupInMemoryUpstream(InMemoryUpstream):
-    """An in-memory service that can also be asked for the invoice of an order."""
+    """An in-memory service that can also be asked for the invoice of an order, and that
+    takes the follow-up actions (payments, cancellations, corrections) -- each once per key,
+    like a careful adapter over a real service."""
 
     lookups: int = 0
+    payments: dict[str, PaymentRequest] = field(default_factory=dict)
+    cancelled: dict[str, CancelRequest] = field(default_factory=dict)
+    corrections: dict[str, CorrectionRequest] = field(default_factory=dict)
     _lookup_failures: deque[UpstreamError] = field(default_factory=deque)
+
+    def _act(self, book: dict[str, Any], key: str, request: Any) -> ActionRef:
+        with self._lock:
+            self.calls += 1
+            failure = self._failures.popleft() if self._failures else None
+            if failure and not failure[1]:
+                raise failure[0]
+            existed = key in book
+            book.setdefault(key, request)
+            if failure:
+                raise failure[0]
+            return ActionRef(reference=f"MEM-{key}", existed=existed, http_status=201)
+
+    def _found(self, book: dict[str, Any], key: str) -> ActionRef | None:
+        with self._lock:
+            return ActionRef(reference=f"MEM-{key}", existed=True) if key in book else None
+
+    def record_payment(self, payment: PaymentRequest) -> ActionRef:
+        return self._act(self.payments, payment.key, payment)
+
+    def find_payment(self, payment: PaymentRequest) -> ActionRef | None:
+        return self._found(self.payments, payment.key)
+
+    def cancel_invoice(self, cancel: CancelRequest) -> ActionRef:
+        return self._act(self.cancelled, cancel.key, cancel)
+
+    def find_cancellation(self, cancel: CancelRequest) -> ActionRef | None:
+        return self._found(self.cancelled, cancel.key)
+
+    def correct_invoice(self, correction: CorrectionRequest) -> ActionRef:
+        return self._act(self.corrections, correction.key, correction)
+
+    def find_correction(self, correction: CorrectionRequest) -> ActionRef | None:
+        return self._found(self.corrections, correction.key)
 
     def fail_lookup_next(self, *errors: UpstreamError) -> None:
         self._lookup_failures.extend(errors)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,7 +28,17 @@ from bridge.errors import (
 )
 from bridge.mapping.build import map_order
 from bridge.upstreams.econt.settings import EcontSettings
-from bridge.upstreams.port import InvoiceUpstream, invoice_finder
+from bridge.upstreams.port import (
+    CancelRequest,
+    CancelsInvoices,
+    CorrectionRequest,
+    CorrectsInvoices,
+    InvoiceRef,
+    InvoiceUpstream,
+    PaymentRequest,
+    RecordsPayments,
+    invoice_finder,
+)
 from sandbox.contract import Fault, Harness, RunningUpstream
 from sandbox.econt.harness import ECONT_HARNESS
 from sandbox.memory import MEMORY_HARNESS
@@ -152,3 +164,72 @@ def _leaves(value: Any) -> Iterator[Any]:
             yield from _leaves(item)
     else:
         yield value
+
+
+# --- follow-up actions (optional capabilities) ------------------------------------------
+
+
+def invoiced(running: RunningUpstream) -> tuple[Any, InvoiceRef]:
+    draft = map_order(build_order(order_id=next(_orders), tax_rate=20), SHOP,
+                      running.adapter.rules)
+    ref = running.adapter.create_invoice(running.adapter.render(draft))
+    assert ref.invoice_id
+    return draft, ref
+
+
+def payment_for(draft: Any, ref: InvoiceRef) -> PaymentRequest:
+    return PaymentRequest(invoice_id=str(ref.invoice_id), amount=draft.total,
+                          currency=draft.currency, paid_on=date(2026, 3, 15),
+                          key=f"shop:{draft.order_id}", method="bacs",
+                          method_title="Direct bank transfer")
+
+
+def capability(running: RunningUpstream, protocol: type) -> Any:
+    if not isinstance(running.adapter, protocol):
+        pytest.skip(f"{type(running.adapter).__name__} has no {protocol.__name__} (optional)")
+    return running.adapter
+
+
+def test_a_payment_is_recorded_once_and_can_be_found(running: RunningUpstream) -> None:
+    payments = capability(running, RecordsPayments)
+    draft, ref = invoiced(running)
+    payment = payment_for(draft, ref)
+    assert payments.find_payment(payment) is None
+    payments.record_payment(payment)
+    found = payments.find_payment(payment)
+    assert found is not None and found.existed
+
+
+def test_a_payment_whose_answer_was_lost_is_found_not_recorded_twice(
+        running: RunningUpstream) -> None:
+    payments = capability(running, RecordsPayments)
+    draft, ref = invoiced(running)
+    payment = payment_for(draft, ref)
+    running.inject(Fault.DROP_AFTER_CREATE)
+    with pytest.raises(UpstreamError) as lost:
+        payments.record_payment(payment)
+    assert lost.value.ambiguous
+    assert payments.find_payment(payment) is not None
+
+
+def test_a_cancellation_can_be_found(running: RunningUpstream) -> None:
+    cancels = capability(running, CancelsInvoices)
+    draft, ref = invoiced(running)
+    cancel = CancelRequest(invoice_id=str(ref.invoice_id), key=f"shop:{draft.order_id}",
+                           reason="order cancelled in the shop")
+    assert cancels.find_cancellation(cancel) is None
+    cancels.cancel_invoice(cancel)
+    assert cancels.find_cancellation(cancel) is not None
+
+
+def test_a_correction_is_issued_once_and_can_be_found(running: RunningUpstream) -> None:
+    corrects = capability(running, CorrectsInvoices)
+    draft, ref = invoiced(running)
+    correction = CorrectionRequest(
+        invoice_id=str(ref.invoice_id), key=f"shop:{draft.order_id}:77", refund_id=77,
+        amount=Decimal("10.00"), currency=draft.currency, reason="one item returned",
+        draft=draft)
+    assert corrects.find_correction(correction) is None
+    corrects.correct_invoice(correction)
+    found = corrects.find_correction(correction)
+    assert found is not None and found.existed
