@@ -143,6 +143,10 @@ class SystemCollector(Collector):
         unprocessed = GaugeMetricFamily(
             "invoice_bridge_oldest_unprocessed_delivery_seconds",
             "How long the oldest stored, not yet processed delivery has waited.")
+        tasks = GaugeMetricFamily(
+            "invoice_bridge_tasks",
+            "Follow-up tasks (payments, cancellations, corrections) by shop, kind and state.",
+            labels=["shop", "kind", "state"])
         try:
             with self.runtime.db.read() as session:
                 for shop, states in queries.counts_by_state(session).items():
@@ -153,6 +157,10 @@ class SystemCollector(Collector):
                 due = queries.oldest_due(session, now)
                 newest = queries.latest_heartbeat(session)
                 intake = intake_backlog(session)
+                for shop, kinds in queries.tasks_by_state(session).items():
+                    for kind, states in kinds.items():
+                        for state, count in states.items():
+                            tasks.add_metric([shop, kind, state], count)
             for shop in self.runtime.settings.shops:
                 paused.add_metric([shop], 1.0 if shop in paused_shops else 0.0)
             oldest.add_metric([], (now - due).total_seconds() if due else 0.0)
@@ -163,7 +171,7 @@ class SystemCollector(Collector):
                 quarantined.add_metric([shop], float(intake.quarantined.get(shop, 0)))
             unprocessed.add_metric([], intake.oldest_unprocessed_age(now))
             up.add_metric([], 1.0)
-            yield from (rows, paused, oldest, heartbeat, quarantined, unprocessed)
+            yield from (rows, paused, oldest, heartbeat, quarantined, unprocessed, tasks)
         except Exception:
             up.add_metric([], 0.0)
         yield up

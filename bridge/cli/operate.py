@@ -62,6 +62,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             workers = queries.live_workers(session, now, stale_after=60)
             oldest = queries.oldest_due(session, now)
             intake = intake_backlog(session)
+            tasks = queries.tasks_by_state(session)
     except DBAPIError as exc:
         fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
     finally:
@@ -74,6 +75,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             "paused_reason": shops[shop_id].paused_reason if shop_id in shops else None,
             "reconcile": shops[shop_id].reconcile_result if shop_id in shops else None,
             "quarantined_deliveries": intake.quarantined.get(shop_id, 0),
+            "tasks_by_kind_and_state": tasks.get(shop_id, {}),
         } for shop_id in settings.shops],
         "workers": [{"worker": w.worker_id, "heartbeat_age_seconds":
                      round((now - w.heartbeat_at).total_seconds(), 1)} for w in workers],
@@ -92,6 +94,8 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
     else:
         _print_status(report)
     attention = any(s["paused"] or any(s["rows_by_state"].get(k) for k in ATTENTION)
+                    or any(states.get(k) for states in s["tasks_by_kind_and_state"].values()
+                           for k in ATTENTION)
                     for s in report["shops"]) or bool(
         report["intake"]["quarantined_deliveries"] or report["intake"]["quarantined_spool_files"])
     if check and attention:
@@ -110,6 +114,9 @@ def _print_status(report: dict[str, Any]) -> None:
         if shop["quarantined_deliveries"]:
             click.secho(f"  QUARANTINED deliveries: {shop['quarantined_deliveries']} "
                         "(GET /admin/api/deliveries?status=quarantined)", fg="red")
+        for kind, states in sorted(shop["tasks_by_kind_and_state"].items()):
+            counts = ", ".join(f"{state} {count}" for state, count in sorted(states.items()))
+            click.echo(f"  {kind} tasks: {counts}")
     workers = report["workers"]
     click.echo(f"workers alive: {len(workers)}"
                + (f" (newest heartbeat {workers[0]['heartbeat_age_seconds']}s ago)" if workers

@@ -22,6 +22,7 @@ from bridge.upstreams.settings import (
 #: sit in it forever and would each get an invoice e-mailed to the buyer.
 DEFAULT_INVOICE_STATUSES = ("processing", "on-hold", "completed")
 ON_CHANGE_POLICIES = ("review", "ignore")
+AFTER_CANCEL_POLICIES = ("review", "cancel", "correct")
 JITTER_MODES = ("full", "equal", "none")
 #: what an IDNO whose check digit does not match does: stop the order (``invalid``), or be
 #: sent as given with a note on the row (bridge.mapping.fiscal)
@@ -144,6 +145,12 @@ class ShopSettings:
     #: e-mailed to the buyer, so by default they are skipped with a reason
     invoice_zero_total: bool = False
     on_change: str = "review"
+    #: record an invoiced order's payment upstream when it is paid (if the upstream can)
+    record_payments: bool = True
+    #: an invoiced order cancelled or refunded in the shop: "review" (a person decides),
+    #: "cancel" (cancel the invoice upstream, if it can) or "correct" (a correction
+    #: document for each refund, if it can)
+    after_cancel: str = "review"
     mapping: MappingSettings = field(default_factory=MappingSettings)
     woocommerce: WooRestSettings | None = None
 

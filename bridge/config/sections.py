@@ -23,6 +23,7 @@ from bridge.config.fields import (
     current_context,
 )
 from bridge.config.model import (
+    AFTER_CANCEL_POLICIES,
     DEFAULT_INVOICE_STATUSES,
     FISCAL_CODE_CHECKS,
     JITTER_MODES,
@@ -232,6 +233,8 @@ class ShopSection(Section):
     invoice_statuses = TextList(load_default=DEFAULT_INVOICE_STATUSES)
     invoice_zero_total = Flag(load_default=False)
     on_change = Text(choices=ON_CHANGE_POLICIES, load_default="review")
+    record_payments = Flag(load_default=True)
+    after_cancel = Text(choices=AFTER_CANCEL_POLICIES, load_default="review")
     upstream = Upstream(required=True, error_messages={"required": "required table is missing"})
     woocommerce = fields.Nested(WooCommerceSection, load_default=None)
     # mapping

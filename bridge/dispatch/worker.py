@@ -32,6 +32,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -45,6 +46,7 @@ from bridge.dispatch.reconcile import Reconciler
 from bridge.dispatch.recording import NotAllCommon, Recorded, Recorder, Sent
 from bridge.dispatch.retry import RetryPolicy
 from bridge.dispatch.sending import Sender
+from bridge.dispatch.tasks import TaskClaim, TaskDispatcher, TaskResult
 from bridge.errors import UpstreamBadResponse
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
@@ -68,11 +70,14 @@ class TurnReport:
     reaped: int = 0
     dispatched: int = 0
     recorded: int = 0
+    #: follow-up tasks sent this turn (payments, cancellations, corrections)
+    tasks: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
-        return bool(self.imported or self.processed or self.reaped or self.dispatched)
+        return bool(self.imported or self.processed or self.reaped or self.dispatched
+                    or self.tasks)
 
 
 class Worker:
@@ -89,9 +94,11 @@ class Worker:
         self.stopping = threading.Event()
         self.limiter = RateLimiter()
         self.sender = Sender(settings, self.upstreams, self.limiter, self.clock, self.stopping)
-        self.recorder = Recorder(settings, db, self.upstreams,
-                                 policy or RetryPolicy(settings.dispatch.retry), self.clock,
+        policy = policy or RetryPolicy(settings.dispatch.retry)
+        self.recorder = Recorder(settings, db, self.upstreams, policy, self.clock,
                                  self.worker_id)
+        self.tasks = TaskDispatcher(settings, self.upstreams, self.limiter, policy,
+                                    self.worker_id)
         self._heartbeat = Heartbeat(db, self.worker_id, self.clock, self.limiter)
         self.processor = DeliveryProcessor(db, settings, self.upstreams, self.clock)
         self.store = DeliveryStore(db, Spool(settings.server.spool_dir))
@@ -105,6 +112,7 @@ class Worker:
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
                                         thread_name_prefix="dispatch")
         self._in_flight: dict[Future[outcomes.AttemptResult], Claim] = {}
+        self._tasks_in_flight: dict[Future[TaskResult], TaskClaim] = {}
         #: answers whose recording failed on a database error; recorded on the next turn
         self._unrecorded: list[Sent] = []
         self._lock = threading.Lock()
@@ -165,9 +173,12 @@ class Worker:
         claims = self._record_and_claim(report, claim=not self.stopping.is_set())
         report.dispatched = len(claims)
         futures = [self._submit(claim) for claim in claims]
-        if dispatch_wait and futures:
-            wait(futures)
+        task_futures = (self._record_and_claim_tasks(report, claim=not self.stopping.is_set())
+                        if housekeeping else [])
+        if dispatch_wait and (futures or task_futures):
+            wait([*futures, *task_futures])
             self._record_and_claim(report, claim=False)
+            self._record_and_claim_tasks(report, claim=False)
         self.heartbeat()
         report.outcomes = self.recorder.outcomes.snapshot()
         return report
@@ -267,9 +278,44 @@ class Worker:
             f"internal error: {type(exc).__name__}: {exc}", ambiguous=True))
 
     def _free_slots(self) -> int:
-        """Rows the loop may claim: ``capacity`` less those running or queued."""
+        """Rows (and tasks) the loop may claim: ``capacity`` less those running or queued."""
         with self._lock:
-            return self.capacity - len(self._in_flight)
+            return self.capacity - len(self._in_flight) - len(self._tasks_in_flight)
+
+    # --- follow-up tasks: rare, so a transaction each ------------------------------------
+
+    def _record_and_claim_tasks(self, report: TurnReport, *,
+                                claim: bool) -> list[Future[TaskResult]]:
+        with self._lock:
+            done = [(future, self._tasks_in_flight.pop(future))
+                    for future in list(self._tasks_in_flight) if future.done()]
+        for future, task in done:
+            result = (TaskResult(self.clock.now(), unsent="the worker stopped")
+                      if future.cancelled() else future.result())
+            with self.db.transaction() as session:
+                outcome = self.tasks.record(session, task, result, now=self.clock.now())
+            self.recorder.outcomes.add(f"task_{outcome}")
+            log.info("follow-up task", extra={"order": f"{task.shop}/{task.order_id}",
+                                               "task": task.kind, "outcome": outcome,
+                                               "error": str(result.error) if result.error
+                                               else None})
+        limit = self._free_slots() if claim else 0
+        if limit <= 0:
+            return []
+        with self.db.transaction() as session:
+            claims = self.tasks.claim(session, limit=limit, now=self.clock.now())
+        report.tasks += len(claims)
+        futures = []
+        for task in claims:
+            future = self._pool.submit(self._send_task, task)
+            with self._lock:
+                self._tasks_in_flight[future] = task
+            future.add_done_callback(lambda _: self.wake.set())
+            futures.append(future)
+        return futures
+
+    def _send_task(self, task: TaskClaim) -> TaskResult:
+        return self.tasks.send(task, now=self.clock.now(), stopping=self.stopping.is_set())
 
     def _submit(self, claim: Claim) -> Future[outcomes.AttemptResult]:
         future = self._pool.submit(self.sender.send, claim)
@@ -293,8 +339,10 @@ class Worker:
         return self.record(claim, self.send(claim))
 
     def reap(self) -> int:
-        """Settle rows whose lease expired: their worker died mid-dispatch."""
-        return self.recorder.reap()
+        """Settle rows (and tasks) whose lease expired: their worker died mid-dispatch."""
+        with self.db.transaction() as session:
+            tasks = self.tasks.reap(session, now=self.clock.now())
+        return self.recorder.reap() + tasks
 
     def heartbeat(self, *, stopped: bool = False, force: bool = False) -> None:
         self._heartbeat.beat(stopped=stopped, force=force)
@@ -304,7 +352,7 @@ class Worker:
     def _shutdown(self) -> None:
         grace = self.settings.dispatch.shutdown_grace
         with self._lock:
-            futures = list(self._in_flight)
+            futures: list[Future[Any]] = [*self._in_flight, *self._tasks_in_flight]
         for future in futures:
             future.cancel()  # only those still queued, never sent, can be cancelled
         futures = [future for future in futures if not future.cancelled()]
@@ -314,14 +362,20 @@ class Worker:
             wait(futures, timeout=grace)
         try:
             self._record_and_claim(TurnReport(), claim=False)
+            self._record_and_claim_tasks(TurnReport(), claim=False)
         except Exception:  # their leases expire and the reaper settles them
             log.exception("could not record the last answers before stopping")
         with self._lock:
             stuck = [claim for future, claim in self._in_flight.items() if not future.done()]
+            stuck_tasks = [task for future, task in self._tasks_in_flight.items()
+                           if not future.done()]
         if stuck:
             self.recorder.release(stuck)
+        if stuck_tasks:
+            with self.db.transaction() as session:
+                self.tasks.release(session, stuck_tasks, now=self.clock.now())
         #: dispatches still running after release; the process should not wait for them
-        self.abandoned = len(stuck)
+        self.abandoned = len(stuck) + len(stuck_tasks)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.heartbeat(stopped=True)
         self.upstreams.close()

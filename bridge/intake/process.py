@@ -33,6 +33,7 @@ from bridge import lifecycle, metrics
 from bridge.clock import Clock
 from bridge.config.model import Settings, ShopSettings
 from bridge.errors import MappingError, clip
+from bridge.followups import plan as followups
 from bridge.intake.backlog import PROCESSED, QUARANTINED, RECEIVED
 from bridge.intake.body import read_body
 from bridge.intake.failures import MAX_TRIES
@@ -228,6 +229,11 @@ class DeliveryProcessor:
         if problem is not None:
             return self._unmappable(session, row, shop, problem, header.order_id)
         if header.status not in shop.invoice_statuses:
+            if not created and followups.plan_cancelled(
+                    session, row, shop, upstream, header.status, _draft_or_none(data, shop),
+                    self.clock.now()):
+                return Outcome(DeliveryOutcome.APPLIED, f"after invoicing: {header.status}; "
+                               f"after_cancel = {shop.after_cancel!r}", row.order_id)
             return self._not_invoiceable(session, row, shop, header, created)
         try:
             draft = map_order(data, shop, upstream.rules)
@@ -238,7 +244,9 @@ class DeliveryProcessor:
             return self._not_invoiceable(
                 session, row, shop, header, created,
                 reason="the order total is 0: there is nothing to pay (invoice_zero_total)")
-        return self._new_content(session, row, shop, payload, draft, created)
+        outcome = self._new_content(session, row, shop, payload, draft, created)
+        followups.plan_paid_and_refunded(session, row, shop, upstream, draft, self.clock.now())
+        return outcome
 
     def apply_deleted(self, session: Session, shop: ShopSettings, data: dict[str, Any]) -> Outcome:
         try:
@@ -329,6 +337,15 @@ class DeliveryProcessor:
                                         lifecycle.describe_change(previous, payload))
         return Outcome(DeliveryOutcome.APPLIED,
                        f"changed after invoicing (state {row.state})", row.order_id)
+
+
+def _draft_or_none(data: dict[str, Any], shop: ShopSettings) -> InvoiceDraft | None:
+    """The order mapped without any upstream's rules (its refunds and total, for a
+    correction), or None if it cannot be."""
+    try:
+        return map_order(data, shop)
+    except MappingError:
+        return None
 
 
 def _fit(value: str | None, limit: int) -> str | None:

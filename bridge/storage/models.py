@@ -37,7 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from bridge.clock import utcnow
-from bridge.storage.states import DUE_STATES, SyncState
+from bridge.storage.states import DUE_STATES, DUE_TASK_STATES, SyncState
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -125,6 +125,10 @@ _DUE_SQL = "state IN ({})".format(", ".join(f"'{state.value}'" for state in DUE_
 _SENDING_SQL = f"state = '{SyncState.SENDING.value}'"
 
 
+_TASK_DUE_SQL = "state IN ({})".format(
+    ", ".join(f"'{state.value}'" for state in DUE_TASK_STATES))
+
+
 class OrderSync(Base):
     __tablename__ = "order_sync"
 
@@ -175,6 +179,48 @@ class OrderSync(Base):
               postgresql_where=text(_SENDING_SQL), sqlite_where=text(_SENDING_SQL)),
         Index("ix_order_sync_updated_at_id", "updated_at", "id"),
         Index("ix_order_sync_shop_state", "shop", "state"),
+    )
+
+
+class OrderTask(Base):
+    """A follow-up action on an order whose invoice exists: record its payment, cancel the
+    invoice, issue a correction for a refund (``bridge/followups``). Claimed, leased and
+    retried like invoices; at most one per (order, kind, key)."""
+
+    __tablename__ = "order_tasks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("order_sync.id", ondelete="CASCADE"))
+    shop: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    #: TaskKind
+    kind: Mapped[str] = mapped_column(String(16))
+    #: what makes this task unique for its order and kind ("paid", "refund:88", ...)
+    key: Mapped[str] = mapped_column(String(64))
+    #: TaskState
+    state: Mapped[str] = mapped_column(String(16))
+    #: what to send (amount, currency, dates, reason), decided when the task was planned
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    first_attempt_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    #: an attempt's outcome was unknown: the next one looks the action up first
+    unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_http_status: Mapped[int | None] = mapped_column(Integer)
+    #: the upstream's id for what was done (a payment id, a correction's id)
+    reference: Mapped[str | None] = mapped_column(UpstreamText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("sync_id", "kind", "key"),
+        Index("ix_order_tasks_due", "next_attempt_at", "id",
+              postgresql_where=text(_TASK_DUE_SQL), sqlite_where=text(_TASK_DUE_SQL)),
+        Index("ix_order_tasks_shop_state", "shop", "state"),
     )
 
 
@@ -237,5 +283,8 @@ class WorkerHeartbeat(Base):
 
 #: The condition of ix_order_sync_due, for queries that want due rows (see _DUE_SQL).
 IS_DUE = OrderSync.state.in_([literal_column(f"'{state.value}'") for state in DUE_STATES])
+#: The condition of ix_order_tasks_due.
+TASK_IS_DUE = OrderTask.state.in_([literal_column(f"'{state.value}'")
+                                   for state in DUE_TASK_STATES])
 #: The condition of ix_order_sync_leases: rows claimed by a worker.
 IS_SENDING = OrderSync.state == literal_column(f"'{SyncState.SENDING.value}'")

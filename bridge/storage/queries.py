@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, WorkerHeartbeat
+from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, OrderTask, WorkerHeartbeat
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,16 @@ def counts_by_state(session: Session) -> dict[str, dict[str, int]]:
             select(OrderSync.shop, OrderSync.state, func.count())
             .group_by(OrderSync.shop, OrderSync.state)):
         counts.setdefault(shop, {})[state] = count
+    return counts
+
+
+def tasks_by_state(session: Session) -> dict[str, dict[str, dict[str, int]]]:
+    """{shop: {kind: {state: count}}} of the follow-up tasks."""
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for shop, kind, state, count in session.execute(
+            select(OrderTask.shop, OrderTask.kind, OrderTask.state, func.count())
+            .group_by(OrderTask.shop, OrderTask.kind, OrderTask.state)):
+        counts.setdefault(shop, {}).setdefault(kind, {})[state] = count
     return counts
 
 

@@ -86,3 +86,27 @@ class DeliveryOutcome(StrEnum):
     ERROR_PAYLOAD = "error_payload"  # WooCommerce sent an error instead of the order
     RETRY = "retry"                  # processing failed; tried again later
     QUARANTINED = "quarantined"      # ... MAX_TRIES times: set aside with the reason
+
+
+class TaskKind(StrEnum):
+    """What a follow-up task does once an order's invoice exists (``order_tasks.kind``)."""
+
+    PAYMENT = "payment"          # record that the order was paid
+    CANCEL = "cancel"            # cancel the invoice: the order was cancelled
+    CORRECTION = "correction"    # a correction document for a refund
+
+
+class TaskState(StrEnum):
+    """Where a follow-up task is (``order_tasks.state``; docs/states.md)."""
+
+    PENDING = "pending"    # due (once the order's invoice exists)
+    SENDING = "sending"    # claimed by a worker holding a lease
+    RETRYING = "retrying"  # a transient failure; next_attempt_at says when
+    DONE = "done"          # the upstream has it (reference, if it said)
+    FAILED = "failed"      # refused for good, or retries ran out; last_error says why
+    REVIEW = "review"      # a person decides (the shop's policy, or an unknown outcome)
+    SKIPPED = "skipped"    # not to be done (an operator, or the order moved on)
+
+
+#: task states the dispatcher picks up when due
+DUE_TASK_STATES = (TaskState.PENDING, TaskState.RETRYING)
