@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import sandbox.woocommerce.sender as sender_module
 from sandbox.woocommerce.sender import (
     WooCommerceWebhook,
     action_payload,
@@ -322,8 +323,10 @@ def test_whole_request_timeout_even_when_bytes_keep_trickling(server: RecordingS
     server.queue(Reply(body=b"x" * 200, drip=0.02))  # ~5 s in total, never 0.5 s silent
     result = webhook.deliver("order.updated", {"id": 1})
     assert (result.status_code, result.ok) == (0, False)
+    # cut off by the one deadline, not answered after the ~5 s of trickling (and no timing
+    # asserted beyond "it waited for the deadline": the machine may be busy)
     assert result.error and "timed out" in result.error
-    assert 0.4 < result.duration < 2.0
+    assert result.duration > 0.4
     assert webhook.failure_count == 1
 
 
@@ -332,7 +335,6 @@ def test_slow_receiver_times_out(server: RecordingServer) -> None:
     server.queue(Reply(delay=1.5))
     result = webhook.deliver("order.updated", {"id": 1})
     assert result.status_code == 0 and "timed out" in (result.error or "")
-    assert result.duration < 1.2
 
 
 def test_compressed_answers_are_decoded(server: RecordingServer) -> None:
@@ -346,10 +348,15 @@ def test_compressed_answers_are_decoded(server: RecordingServer) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_expect_continue_sends_the_body_after_100(server: RecordingServer) -> None:
+@pytest.mark.timeout(20)
+def test_expect_continue_sends_the_body_after_100(server: RecordingServer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were the body held until libcurl's wait ran out rather than sent on the 100, this
+    # wait would outlast the timeout guard: no timing is asserted, however busy the machine.
+    monkeypatch.setattr(sender_module, "EXPECT_CONTINUE_WAIT", 60.0)
     webhook = make_webhook(server.url(), expect_continue=True)
     result = webhook.deliver("order.updated", example_order())
-    assert result.ok and result.duration < 0.9
+    assert result.ok
     [seen] = server.requests
     assert seen.header("Expect") == "100-continue"
     assert seen.body == php_json_encode(example_order())
