@@ -163,6 +163,10 @@ def _error_object(order_id: int) -> bytes:
                        "data": {"status": 500}}).encode()
 
 
+def _from_poison_module(kind: str) -> Callable[[int], bytes]:
+    return lambda order_id: poison_bodies(order_id)[kind]
+
+
 #: odd but authentic WooCommerce headers: 12 KB (under the server's cap), partly not ASCII
 ODD_HEADERS = {"X-WC-Webhook-Delivery-ID": "d" * 8000, "X-WC-Webhook-ID": "9" * 2000,
                "X-WC-Webhook-Source": "https://\xff\xfe.example/" + "\xe9" * 2000}
@@ -170,16 +174,14 @@ FIXED_LATER_OFFSET = 60
 
 #: kind -> (what must become of it, topic, headers, the body for an order id)
 POISONS: dict[str, tuple[str, str, dict[str, str] | None, Callable[[int], bytes]]] = {
-    **{kind: (fate, "order.created", None,
-              lambda order_id, kind=kind: poison_bodies(order_id)[kind])  # type: ignore[misc]
-       for kind, fate in {
-           "status longer than its column": INVALID_ROW,
-           "number longer than its column": INVALID_ROW,
-           "id of 2^63": INVALID_DELIVERY,
-           "JSON nested 1,000 deep": INVALID_ROW,
-           "lone surrogate and NUL in a name": INVOICED,  # sanitised, then invoiced
-           "3,000 bad lines": INVALID_ROW,
-       }.items()},
+    **{kind: (fate, "order.created", None, _from_poison_module(kind)) for kind, fate in {
+        "status longer than its column": INVALID_ROW,
+        "number longer than its column": INVALID_ROW,
+        "id of 2^63": INVALID_DELIVERY,
+        "JSON nested 1,000 deep": INVALID_ROW,
+        "lone surrogate and NUL in a name": INVOICED,  # sanitised, then invoiced
+        "3,000 bad lines": INVALID_ROW,
+    }.items()},
     "cut-off body": (INVALID_ROW, "order.created", None, _cut_off),
     "body not JSON": (INVALID_DELIVERY, "order.created", None,
                       lambda i: b"<html><body>%d: 502 Bad Gateway</body></html>" % i),
