@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="fault-suite-"))
     sqlite_url = f"sqlite:///{directory / 'bridge.db'}"
-    db_url = sqlite_url if args.db == "sqlite" else _fresh_pg_database()
+    db_url = sqlite_url if args.db == "sqlite" else fresh_pg_database()
     counts = run_fault_suite(db_url, database=args.db, workers=args.workers,
                              directory=directory, orders=args.orders,
                              repeated_order=args.repeated_order, seed=args.seed,
@@ -396,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _fresh_pg_database() -> str:
+def fresh_pg_database(prefix: str = "fault_suite") -> str:
+    """A new, empty database on the server of INVOICE_BRIDGE_TEST_PG_URL (kept after the
+    run, to be looked at; also used by hostile_suite.py)."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -404,7 +406,7 @@ def _fresh_pg_database() -> str:
     from bridge.config.sections import normalise_database_url
 
     admin_url = os.environ["INVOICE_BRIDGE_TEST_PG_URL"]
-    name = f"fault_suite_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     engine = create_engine(normalise_database_url(admin_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

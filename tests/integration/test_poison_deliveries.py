@@ -29,40 +29,48 @@ PATH = f"/webhooks/woocommerce/{SHOP}"
 REASON_BOUND = 4000
 
 
-def _order_bytes(**changes: Any) -> bytes:
-    order = build_order(order_id=POISON)
+def _order_bytes(order_id: int, **changes: Any) -> bytes:
+    order = build_order(order_id=order_id)
     order.update(changes)
     return php_json_encode(order)
 
 
-def _too_deep() -> bytes:
-    body = _order_bytes()
+def _too_deep(order_id: int) -> bytes:
+    body = _order_bytes(order_id)
     return body[:-1] + b',"meta":' + b"[" * 1000 + b"]" * 1000 + b"}"
 
 
-def _id_past_bigint() -> bytes:  # PHP would never send it; a broken plugin or proxy might
-    return _order_bytes().replace(b'"id":4001', b'"id":9223372036854775808', 1)
+def _id_past_bigint(order_id: int) -> bytes:  # PHP would never send it; a broken plugin might
+    return _order_bytes(order_id).replace(f'"id":{order_id}'.encode(),
+                                          b'"id":9223372036854775808', 1)
 
 
-def _lone_surrogate() -> bytes:
-    order = build_order(order_id=POISON)
+def _lone_surrogate(order_id: int) -> bytes:
+    order = build_order(order_id=order_id)
     name = order["line_items"][0]["name"]
     return php_json_encode(order).replace(php_json_encode(name), b'"Ceai \\ud800 verde\\u0000"',
                                           1)
 
 
-def _many_errors() -> bytes:
-    return _order_bytes(line_items=[{"name": "", "quantity": 0, "total": "x" * 200}] * 3000)
+def _many_errors(order_id: int) -> bytes:
+    return _order_bytes(order_id,
+                        line_items=[{"name": "", "quantity": 0, "total": "x" * 200}] * 3000)
 
 
-POISONS = {
-    "status longer than its column": _order_bytes(status="processing-" + "x" * 40),
-    "number longer than its column": _order_bytes(number="N" * 70),
-    "id of 2^63": _id_past_bigint(),
-    "JSON nested 1,000 deep": _too_deep(),
-    "lone surrogate and NUL in a name": _lone_surrogate(),
-    "3,000 bad lines": _many_errors(),
-}
+def poison_bodies(order_id: int) -> dict[str, bytes]:
+    """Each poison order of this module for order ``order_id`` (the acceptance suite
+    tests/acceptance/hostile_suite.py sends them too, under many ids)."""
+    return {
+        "status longer than its column": _order_bytes(order_id, status="processing-" + "x" * 40),
+        "number longer than its column": _order_bytes(order_id, number="N" * 70),
+        "id of 2^63": _id_past_bigint(order_id),
+        "JSON nested 1,000 deep": _too_deep(order_id),
+        "lone surrogate and NUL in a name": _lone_surrogate(order_id),
+        "3,000 bad lines": _many_errors(order_id),
+    }
+
+
+POISONS = poison_bodies(POISON)
 
 
 @pytest.fixture
