@@ -67,7 +67,8 @@ class GroupCommitter:
         self._untaken = 0  # slots queued, neither taken nor withdrawn
         # PostgreSQL: one INSERT is atomic by itself; see _insert()
         self._autocommit = engine.dialect.name == "postgresql"
-        self._connection: Connection | None = None  # used by the committer thread only
+        self._connection: Connection | None = None  # used by the committer thread only ...
+        self._connection_lock = threading.Lock()  # ... and by close()
         self._served = 0  # batches committed on it
 
     def insert(self, values: dict[str, Any]) -> int:
@@ -119,7 +120,17 @@ class GroupCommitter:
             if batch:
                 self._commit(batch)
 
+    def close(self) -> None:
+        """Close the kept connection (the database is being disposed); the next batch, if
+        any, opens a new one."""
+        with self._connection_lock:
+            self._discard()
+
     def _commit(self, batch: list[_Slot]) -> None:
+        with self._connection_lock:
+            self._commit_locked(batch)
+
+    def _commit_locked(self, batch: list[_Slot]) -> None:
         rows = [slot.values for slot in batch]
         try:
             with self.gate():
@@ -138,7 +149,7 @@ class GroupCommitter:
             if len(batch) > 1 and isinstance(exc, Exception) and not is_outage(exc):
                 # One row the database refuses must not spool the rows beside it.
                 for slot in batch:
-                    self._commit([slot])
+                    self._commit_locked([slot])
                 return
             for slot in batch:
                 slot.row_id, slot.error = None, exc

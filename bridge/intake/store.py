@@ -74,6 +74,7 @@ class DeliveryStore:
         # how long a request waits for the committer to take its row before it spools
         self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate,
                                         wait_seconds=wait_seconds)
+        db.on_dispose(self.committer.close)
         self._importer: threading.Thread | None = None
         self._importer_lock = threading.Lock()
         #: failed import tries per spool file (this process's; outages do not count)

@@ -23,7 +23,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -134,6 +134,8 @@ class Database:
         # Re-entrant: a write transaction opened inside another on the same thread fails on
         # SQLite's lock exactly as before, it does not hang on ours.
         self._write_gate = threading.RLock() if self.dialect == "sqlite" else None
+        #: connections kept outside the pool (the group committer's), closed on dispose
+        self._on_dispose: list[Callable[[], None]] = []
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings, **kwargs: Any) -> Database:
@@ -171,5 +173,13 @@ class Database:
         with self._reader() as session, session.begin():
             yield session
 
+    def on_dispose(self, close: Callable[[], None]) -> None:
+        """Call ``close`` when the database is disposed (for a connection held outside the
+        pool, which ``Engine.dispose`` does not close)."""
+        self._on_dispose.append(close)
+
     def dispose(self) -> None:
+        for close in self._on_dispose:
+            close()
+        self._on_dispose.clear()
         self.engine.dispose()

@@ -5,6 +5,7 @@ through a parameter."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
+from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery
 from tests.conftest import SHOP
 
@@ -132,3 +134,29 @@ def test_a_row_the_database_refuses_fails_alone_not_its_whole_batch(db: Database
     assert isinstance(second_result.get("error"), IntegrityError)
     assert isinstance(third_result.get("value"), int), third_result
     assert stored_bodies(db) == [b'{"id": 1}', b'{"id": 3}']
+
+
+def test_disposing_the_database_closes_the_committers_connection(tmp_path: Path) -> None:
+    """The committer keeps its connection between batches, outside the engine's pool; a
+    disposed database must not leave it (and its file descriptors) open."""
+    path = tmp_path / "closing.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    DeliveryStore(db, Spool(tmp_path / "spool")).store(
+        IncomingDelivery(shop="shop", body=b"{}", topic="order.created"))
+
+    def open_on_the_file() -> int:
+        fds = Path("/proc/self/fd")
+        return sum(1 for fd in fds.iterdir()
+                   if str(_target(fd)).startswith(str(path)))
+
+    assert open_on_the_file() >= 1
+    db.dispose()
+    assert open_on_the_file() == 0
+
+
+def _target(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""
