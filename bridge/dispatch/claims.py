@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge.storage.database import Database
-from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, ShopState
+from bridge.storage.models import IS_DUE, IS_SENDING, SYNC_ROWS, OrderSync, ShopState
 from bridge.storage.states import SyncState
 
 
@@ -55,7 +55,7 @@ def _claim_statement() -> Any:
         .with_for_update(skip_locked=True)
     )
     return (
-        update(OrderSync.__table__)
+        update(SYNC_ROWS)
         .where(OrderSync.id.in_(due.scalar_subquery()))
         .values(state=SyncState.SENDING.value, lease_owner=bindparam("owner"),
                 lease_until=bindparam("until", type_=OrderSync.lease_until.type),

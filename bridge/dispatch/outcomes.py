@@ -42,7 +42,7 @@ from bridge.errors import (
     UpstreamError,
     UpstreamRateLimited,
 )
-from bridge.storage.models import DispatchAttempt, OrderSync
+from bridge.storage.models import ATTEMPTS, SYNC_ROWS, DispatchAttempt, OrderSync
 from bridge.storage.repository import add_event, set_shop_paused
 from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
 from bridge.upstreams.port import InvoiceRef, InvoiceUpstream, settles_unknown_outcomes
@@ -74,7 +74,7 @@ def _synced_statements() -> tuple[Any, Any]:
     them per order cost more CPU than running them, on the loop that records every answer.
     No RETURNING, so that many answers go in one executemany (one round trip on PostgreSQL,
     which psycopg pipelines); the row count says whether every row matched."""
-    table = OrderSync.__table__
+    table = SYNC_ROWS
     now = bindparam("p_now", type_=table.c.synced_at.type)
     content_hash = bindparam("p_hash", type_=table.c.content_hash.type)
     synced = (
@@ -93,7 +93,7 @@ def _synced_statements() -> tuple[Any, Any]:
                 attempts=table.c.attempts + 1,
                 last_http_status=bindparam("p_status", type_=table.c.last_http_status.type),
                 updated_at=now))
-    return synced, insert(DispatchAttempt.__table__)
+    return synced, insert(ATTEMPTS)
 
 
 _SYNCED, _ATTEMPT = _synced_statements()

@@ -40,7 +40,7 @@ from bridge.intake.snapshots import latest_snapshot
 from bridge.logs import log_context
 from bridge.mapping.build import map_order
 from bridge.mapping.draft import InvoiceDraft
-from bridge.storage.models import TASK_IS_DUE, OrderSync, OrderTask, ShopState
+from bridge.storage.models import TASK_IS_DUE, TASKS, OrderSync, OrderTask, ShopState
 from bridge.storage.repository import add_event, set_shop_paused
 from bridge.storage.states import TaskState
 from bridge.upstreams.port import ActionRef
@@ -89,7 +89,7 @@ def _claim_statement() -> Any:
         .with_for_update(skip_locked=True)
     )
     return (
-        update(OrderTask.__table__)
+        update(TASKS)
         .where(OrderTask.id.in_(due.scalar_subquery()))
         .values(state=TaskState.SENDING.value, lease_owner=bindparam("owner"),
                 lease_until=bindparam("until", type_=OrderTask.lease_until.type),

@@ -176,7 +176,8 @@ class Worker:
         task_futures = (self._record_and_claim_tasks(report, claim=not self.stopping.is_set())
                         if housekeeping else [])
         if dispatch_wait and (futures or task_futures):
-            wait([*futures, *task_futures])
+            in_flight: list[Future[Any]] = [*futures, *task_futures]
+            wait(in_flight)
             self._record_and_claim(report, claim=False)
             self._record_and_claim_tasks(report, claim=False)
         self.heartbeat()

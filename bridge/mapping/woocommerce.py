@@ -158,7 +158,7 @@ class WooOrder:
 # --- fields ------------------------------------------------------------------------------
 
 
-class Text(fields.Field):
+class Text(fields.Field[str]):
     """A single-line string; ``null`` and missing read as ``""`` (WooCommerce sends null for
     unset strings, e.g. ``sku`` of a deleted product). Numbers are accepted as their text (a
     postcode some plugin stored as a number); lists, objects and booleans are errors.
@@ -214,7 +214,7 @@ class Checked(Text):
             raise ValidationError(str(exc)) from None
 
 
-class Amount(fields.Field):
+class Amount(fields.Field[Decimal]):
     """Money as ``Decimal``: a formatted string, or a JSON number for leniency."""
 
     default_error_messages = {"required": "required", "null": "required"}
@@ -245,7 +245,7 @@ class FormattedTotal(Amount):
         return amount
 
 
-class WholeNumber(fields.Field):
+class WholeNumber(fields.Field[int]):
     """An integer; ``2.0`` and ``"2"`` are accepted, ``1.5`` is not (marshmallow's lenient
     Integer would truncate it silently, and e-Cont.md quantities are integers)."""
 
@@ -264,7 +264,7 @@ class WholeNumber(fields.Field):
         return number
 
 
-class Quantity(fields.Field):
+class Quantity(fields.Field[Decimal]):
     """A line quantity as ``Decimal``: whole in WooCommerce core, fractional with some
     plugins; ASCII digits only, more than 0, at most ``MAX_QUANTITY``, at most
     ``MAX_QUANTITY_PLACES`` decimal places."""
@@ -286,7 +286,7 @@ class Quantity(fields.Field):
         return quantity.normalize() if quantity == quantity.to_integral_value() else quantity
 
 
-class TaxRateIds(fields.Field):
+class TaxRateIds(fields.Field[tuple[int, ...] | None]):
     """``taxes`` of a line: ``[{"id": rate id, "total": "855", ...}]`` -> the ids of the
     rates that taxed it (a non-zero total). Read leniently: an unreadable breakdown is None
     ("unknown"), never a reason to refuse the order -- only upstreams that need per-line
@@ -314,7 +314,7 @@ class TaxRateIds(fields.Field):
         return tuple(ids)
 
 
-class OrderId(fields.Field):
+class OrderId(fields.Field[int]):
     """The order id: a JSON integer from 1 to 2^63 - 1, as ``read_snapshot_header`` wants it."""
 
     default_error_messages = {"required": "required", "null": "required"}
@@ -323,7 +323,7 @@ class OrderId(fields.Field):
         return parse_order_id(value)
 
 
-class GmtDateTime(fields.Field):
+class GmtDateTime(fields.Field[datetime]):
     """A ``*_gmt`` date (UTC, no offset) as an aware UTC datetime."""
 
     default_error_messages = {"required": "required", "null": "required"}

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     literal_column,
@@ -288,3 +289,10 @@ TASK_IS_DUE = OrderTask.state.in_([literal_column(f"'{state.value}'")
                                    for state in DUE_TASK_STATES])
 #: The condition of ix_order_sync_leases: rows claimed by a worker.
 IS_SENDING = OrderSync.state == literal_column(f"'{SyncState.SENDING.value}'")
+
+
+#: The tables as Core ``Table`` objects, for statements built past the ORM (typed: the
+#: declarative ``__table__`` is only known to be a ``FromClause``).
+SYNC_ROWS = cast(Table, OrderSync.__table__)
+TASKS = cast(Table, OrderTask.__table__)
+ATTEMPTS = cast(Table, DispatchAttempt.__table__)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ def insert_ignoring_conflicts(session: Session, model: type[Base], values: Mappi
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    primary_key = list(model.__table__.primary_key.columns)
+    primary_key = list(cast(Table, model.__table__).primary_key.columns)
     result = session.execute(insert(model).values(**values)
                              .on_conflict_do_nothing(index_elements=conflict)
                              .returning(*primary_key))

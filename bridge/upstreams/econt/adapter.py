@@ -91,7 +91,8 @@ def interpret_response(response: requests.Response) -> InvoiceRef:
     own_error = econt.is_error_envelope(body)
 
     if 200 <= status < 300 and body is not None and body.get("status") == econt.STATUS_OK:
-        invoice = data.get("invoice") if isinstance(data.get("invoice"), dict) else {}
+        found = data.get("invoice")
+        invoice: dict[str, Any] = found if isinstance(found, dict) else {}
         return InvoiceRef(
             invoice_id=_text(invoice.get(econt.INVOICE_ID_FIELD)),
             invoice_number=_text(invoice.get(econt.INVOICE_NUMBER_FIELD)),

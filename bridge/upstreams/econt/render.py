@@ -17,6 +17,7 @@ JSON-serialisable and carry no floats. The adapter adds the ``connect`` credenti
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -26,7 +27,7 @@ from bridge.mapping.draft import InvoiceDraft, InvoiceLine
 from bridge.upstreams.econt.assumptions import DATE_FORMAT
 
 
-class Amount(fields.Field):
+class Amount(fields.Field[Decimal]):
     """A ``Decimal`` already quantised to the order's decimals (``render_invoice`` sees to
     that) as its fixed-point text: ``Decimal("8377.20")`` -> ``"8377.20"``."""
 
