@@ -302,7 +302,10 @@ class FacturagemState(FaultInjector):
         with self._lock:
             self._numbers[f"{account_id}/{today.year}"] += 1
             number = f"{today.year}/{self._numbers[f'{account_id}/{today.year}']:04d}"
-            kept = {k: v for k, v in fields.items() if k not in ("client_id", "lines")}
+            account = self._accounts[account_id]
+            # every field is in the invoice, with its default when not given
+            kept = {"notes": None, "currency": account.currency, "prices_include_tax": False,
+                    **{k: v for k, v in fields.items() if k not in ("client_id", "lines")}}
             invoice = Invoice(self._next_id("invoice"), account_id, client.id, number,
                               today.isoformat(), kept, [], Decimal(0))
             self._set_lines(invoice, fields["lines"])
