@@ -187,3 +187,23 @@ def test_refused_credentials_pause_the_shop(env: Env) -> None:
         shop = session.get(ShopState, SHOP)
     assert shop is not None and shop.paused and "login refused" in shop.paused_reason
     assert env.row(order["id"]).state == "retrying" and env.invoices(order["id"]) == []
+
+
+@pytest.mark.parametrize("first", ["reset", "gateway", "drop_after_create"])
+def test_a_refusal_after_a_lookup_found_nothing_is_a_failure_not_a_review(
+        env: Env, clock: FakeClock, first: str) -> None:
+    """An earlier attempt's outcome was unknown, but this attempt began by looking the invoice
+    up: what the lookup found settles it. Found nothing, then refused for good: no invoice
+    exists, so the row is ``failed`` -- not ``review`` for a person to check what the
+    lookup already checked. (Found something: ``synced``.)"""
+    env.simulator.state.add_fault(first, times=1)
+    env.simulator.state.add_fault("422", times=1)
+    [order] = env.send_orders()
+    env.worker.turn(dispatch_wait=True)
+    clock.advance(3600)
+    env.worker.drain()
+    row = env.row(order["id"])
+    created = first == "drop_after_create"
+    assert len(env.invoices(order["id"])) == (1 if created else 0)
+    assert env.outcomes() == ["retry_unknown", "found" if created else "rejected"]
+    assert row.state == ("synced" if created else "failed")
