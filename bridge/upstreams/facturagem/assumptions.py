@@ -88,6 +88,12 @@ CLIENT_ROOT = "client"
 INVOICE_ROOT = "invoice"
 PAYMENT_ROOT = "payment"
 
+#: [ASSUMPTION] What a list entry ("summary") holds is not documented. We read a client's
+#: "nif" and "email", and an invoice's "notes", from the entry when they are there, and read
+#: the resource in full (GET .../{id}.json) when they are not: correct either way, only the
+#: number of requests differs. The order of a list is not relied on: every lookup reads to
+#: the empty page. The page size is FACTURAgem's (the simulator's is 25).
+
 #: [ASSUMPTION] A resource comes back as a JSON object (we also read it when it is wrapped in
 #: its name, {"invoice": {...}}); a collection as a JSON array of summaries (or wrapped).
 #: Ids are numbers or strings like the docs' account "1-kovacek-nienow"; we keep them as text.
