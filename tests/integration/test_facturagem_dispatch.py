@@ -93,6 +93,7 @@ def env(db_url: str, simulator: RunningSimulator, tmp_path: Path,
         clock: FakeClock) -> Iterator[Env]:
     environment = Env(db_url, simulator, tmp_path, clock)
     yield environment
+    environment.worker.upstreams.close()  # its HTTP connections
     environment.db.dispose()
 
 
