@@ -304,3 +304,4 @@ def test_check_credentials_logs_in_and_reads_the_account(simulator: RunningSimul
     with pytest.raises(UpstreamError) as not_found:
         foreign.check_credentials()
     assert not_found.value.http_status == 404
+    assert "account_id '2-someone-else' is not an account of this user" in str(not_found.value)

@@ -19,7 +19,12 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bridge.errors import UpstreamBadResponse, UpstreamError, UpstreamRejected
+from bridge.errors import (
+    UpstreamBadResponse,
+    UpstreamEndpointError,
+    UpstreamError,
+    UpstreamRejected,
+)
 from bridge.mapping.draft import DraftRules, InvoiceDraft
 from bridge.upstreams.facturagem import assumptions
 from bridge.upstreams.facturagem.answers import failure, json_body, resource_id
@@ -144,7 +149,14 @@ class FacturagemUpstream:
             path = self.api.path(assumptions.ACCOUNT_PATH)
         else:
             path = assumptions.ACCOUNTS_PATH
-        account = assumptions.unwrap(self.api.get(path), "account")
+        try:
+            account = assumptions.unwrap(self.api.get(path), "account")
+        except UpstreamEndpointError as exc:
+            if not self.settings.account_id or exc.ambiguous:
+                raise
+            raise UpstreamEndpointError(
+                f"account_id {self.settings.account_id!r} is not an account of this user "
+                f"(leave it out to use the user's own): {exc}", http_status=404) from None
         if isinstance(account, list) and len(account) == 1:
             account = account[0]
         account_id = resource_id(account) or self.api.account_id()
