@@ -56,9 +56,13 @@ class Sender:
                 return AttemptResult(started, 0.0, unsent=(
                     "its lease would run out before the longest possible request"))
             t0 = time.perf_counter()
-            ref, error = None, None
+            ref, error, settled = None, None, False
             try:
-                ref = self._lookup_or_create(upstream, claim)
+                ref = self._look_up(upstream, claim)
+                if ref is None:
+                    # a lookup that found nothing settles every earlier unknown outcome
+                    settled = claim.attempts > 0 and invoice_finder(upstream) is not None
+                    ref = upstream.create_invoice(claim.payload)
             except UpstreamError as exc:
                 error = exc
             except Exception as exc:  # our own bug; it may have happened after sending
@@ -68,10 +72,11 @@ class Sender:
             duration_ms = (time.perf_counter() - t0) * 1000
             if isinstance(error, UpstreamRateLimited):
                 self.limiter.block(account, error.retry_after or 1.0)
-            return AttemptResult(started, duration_ms, ref, error)
+            return AttemptResult(started, duration_ms, ref, error, unknowns_settled=settled)
 
     @staticmethod
-    def _lookup_or_create(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef:
+    def _look_up(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef | None:
+        """The invoice of a row sent before, if the upstream can be asked and has it."""
         finder = invoice_finder(upstream)
         if finder is not None and claim.attempts > 0:
             try:
@@ -83,4 +88,4 @@ class Sender:
                 raise
             if found is not None:
                 return replace(found, existed=True, looked_up=True)
-        return upstream.create_invoice(claim.payload)
+        return None

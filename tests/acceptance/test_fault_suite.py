@@ -27,6 +27,9 @@ RUNS = [
                  marks=PG),
     pytest.param("econt", "postgres", 4, "unknown", 150, False, id="econt-postgres-unknown",
                  marks=PG),
+    pytest.param("facturagem", "sqlite", 1, "unknown", 150, True, id="facturagem-sqlite"),
+    pytest.param("facturagem", "postgres", 4, "unknown", 200, True, id="facturagem-postgres",
+                 marks=PG),
 ]
 
 
