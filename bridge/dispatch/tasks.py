@@ -73,6 +73,8 @@ class TaskResult:
     error: UpstreamError | None = None
     #: never sent (the worker stopping, a lease too short to start on)
     unsent: str | None = None
+    #: it began with a lookup that found nothing: earlier unknown outcomes did not do it
+    unknowns_settled: bool = False
 
 
 def _claim_statement() -> Any:
@@ -159,23 +161,24 @@ class TaskDispatcher:
                 return TaskResult(now, unsent="the worker stopped")
             if now + timedelta(seconds=sum(settings.timeouts)) > claim.lease_until:
                 return TaskResult(now, unsent="its lease would run out before a request")
+            looked_up = False
             try:
                 request = actions.request_for(claim.kind, claim.payload, claim.invoice_id,
                                               claim.draft)
-                found = None
                 if claim.unknown or claim.attempts:
                     try:
                         found = actions.find(upstream, request)
                     except UpstreamError as exc:
                         exc.ambiguous = False  # a lookup changes nothing
                         raise
-                if found is not None:
-                    return TaskResult(now, ref=replace(found, existed=True))
+                    if found is not None:
+                        return TaskResult(now, ref=replace(found, existed=True))
+                    looked_up = True
                 return TaskResult(now, ref=actions.perform(upstream, request))
             except UpstreamError as exc:
                 if isinstance(exc, UpstreamRateLimited):
                     self.limiter.block(settings.account_key, exc.retry_after or 1.0)
-                return TaskResult(now, error=exc)
+                return TaskResult(now, error=exc, unknowns_settled=looked_up)
             except Exception as exc:  # our bug; it may have happened after sending
                 log.exception("follow-up task failed")
                 return TaskResult(now, error=UpstreamBadResponse(
@@ -212,12 +215,14 @@ class TaskDispatcher:
         error = result.error
         if error is None:
             raise ValueError("a task result carries neither a reference nor an error")
-        return self._failed(session, task, row, error, now)
+        return self._failed(session, task, row, error, now,
+                            settled=result.unknowns_settled)
 
     def _failed(self, session: Session, task: OrderTask, row: OrderSync | None,
-                error: UpstreamError, now: datetime) -> str:
+                error: UpstreamError, now: datetime, *, settled: bool) -> str:
         task.last_http_status = error.http_status
-        task.unknown = task.unknown or error.ambiguous
+        # a lookup at the start of this attempt found nothing: only this answer can be unknown
+        task.unknown = error.ambiguous or (task.unknown and not settled)
         upstream = self.upstreams.for_shop(task.shop)
         if isinstance(error, UpstreamAccountError):
             reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"

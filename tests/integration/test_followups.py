@@ -230,3 +230,16 @@ def test_tasks_show_in_metrics_and_status(full: Any, client: Any, runner: Any,
                           base_config(tmp_path, db_url=settings.database.url))
     result = runner.invoke(cli, ["--config", str(config), "status", "--check"])
     assert "payment tasks: failed 1" in result.output and result.exit_code == 1
+
+
+def test_a_refusal_after_a_lookup_that_found_nothing_fails_not_review(full: Any) -> None:
+    shop = full()
+    shop.deliver(status="on-hold", date_paid_gmt=None)
+    shop.run()
+    shop.upstream.fail_next(UpstreamConnectionError("connection lost", ambiguous=True))
+    shop.deliver()  # paid: the payment's answer is lost, nothing was recorded
+    shop.run()
+    shop.upstream.fail_next(UpstreamRejected("HTTP 422: amount too high", http_status=422))
+    shop.run(advance=3600)  # looked up: not there; then refused
+    [task] = shop.tasks()
+    assert task.state == "failed" and not task.unknown and shop.upstream.payments == {}
