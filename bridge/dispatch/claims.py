@@ -12,7 +12,7 @@ row per order means two events of one order can never be dispatched at once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge.storage.database import Database
-from bridge.storage.models import IS_DUE, IS_SENDING, SYNC_ROWS, OrderSync, ShopState
-from bridge.storage.states import SyncState
+from bridge.storage.models import IS_DUE, IS_SENDING, SYNC_ROWS, OrderSync, OrderTask, ShopState
+from bridge.storage.states import SyncState, TaskState
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,18 @@ def expired_leases(session: Session, *, now: datetime, limit: int = 100) -> list
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).scalars())
+
+
+def renew_leases(session: Session, owners: Collection[str], task_owners: Collection[str], *,
+                 until: datetime) -> None:
+    """Extend the leases ``owners`` still hold on rows being sent (and ``task_owners`` on
+    tasks) to ``until``; a lease already lost stays lost."""
+    if owners:
+        session.execute(update(OrderSync).where(
+            OrderSync.lease_owner.in_(list(owners)), IS_SENDING).values(lease_until=until)
+            .execution_options(synchronize_session=False))
+    if task_owners:
+        session.execute(update(OrderTask).where(
+            OrderTask.lease_owner.in_(list(task_owners)),
+            OrderTask.state == TaskState.SENDING).values(lease_until=until)
+            .execution_options(synchronize_session=False))

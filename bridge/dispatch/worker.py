@@ -32,6 +32,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -39,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from bridge.clock import Clock
 from bridge.config.model import Settings
 from bridge.dispatch import outcomes
-from bridge.dispatch.claims import Claim, claim_in
+from bridge.dispatch.claims import Claim, claim_in, renew_leases
 from bridge.dispatch.heartbeat import Heartbeat
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.dispatch.reconcile import Reconciler
@@ -117,6 +118,8 @@ class Worker:
         self._unrecorded: list[Sent] = []
         self._lock = threading.Lock()
         self._last_housekeeping = 0.0
+        #: leases renewed for requests still running, by owner (``_renew_leases``)
+        self._renewed: dict[str, datetime] = {}
         self.abandoned = 0
 
     # --- the loop ---------------------------------------------------------------------------
@@ -169,6 +172,7 @@ class Worker:
             self._last_housekeeping = time.monotonic()
             report.imported = self.store.import_spool()
             report.processed = self.processor.process_pending()
+            self._renew_leases()
             report.reaped = self.reap()
         claims = self._record_and_claim(report, claim=not self.stopping.is_set())
         report.dispatched = len(claims)
@@ -324,6 +328,36 @@ class Worker:
             self._in_flight[future] = claim
         future.add_done_callback(lambda _: self.wake.set())
         return future
+
+    # --- leases of requests still running ---------------------------------------------------
+
+    def _renew_leases(self) -> None:
+        """Extend the lease of every claim whose request is running once half of it has
+        passed: a dispatch of several requests (a lookup, a buyer, the invoice) may take
+        longer than one request's timeouts, and a live worker's row must never be reaped
+        and sent by another while its own request is still on the wire. A dead worker
+        renews nothing, so its rows are reaped as before."""
+        now = self.clock.now()
+        lease = timedelta(seconds=self.settings.dispatch.lease)
+
+        def due(owner: str, until: datetime) -> bool:
+            return max(until, self._renewed.get(owner, until)) - now < lease / 2
+
+        with self._lock:
+            running = [(claim.lease_owner, claim.lease_until)
+                       for future, claim in self._in_flight.items() if future.running()]
+            running_tasks = [(task.lease_owner, task.lease_until)
+                             for future, task in self._tasks_in_flight.items()
+                             if future.running()]
+        owners = {owner for owner, until in running if due(owner, until)}
+        task_owners = {owner for owner, until in running_tasks if due(owner, until)}
+        # forget the owners whose requests are over
+        live = {owner for owner, _ in running + running_tasks}
+        self._renewed = {owner: until for owner, until in self._renewed.items() if owner in live}
+        if owners or task_owners:
+            with self.db.transaction() as session:
+                renew_leases(session, owners, task_owners, until=now + lease)
+            self._renewed.update(dict.fromkeys(owners | task_owners, now + lease))
 
     # --- one row at a time (tests, operator tools) ------------------------------------------
 

@@ -597,3 +597,29 @@ def test_claim_ahead_is_how_many_rows_wait_beyond_those_in_flight(
         settings = make_settings({"dispatch": {"concurrency": 4, "claim_ahead": claim_ahead}})
         worker = Worker(settings, db, upstreams=memory_registry, clock=clock)
         assert worker.turn(dispatch_wait=True).dispatched == claimed
+
+
+def test_a_request_longer_than_its_lease_keeps_the_lease_of_a_live_worker(
+        order_in: Any, settings: Settings, db: Database, clock: FakeClock) -> None:
+    """A dispatch of several requests may outlast one lease; the worker that is still
+    waiting for its answer renews it, so no other worker reaps the row and sends it again."""
+    hanging = HangingUpstream()
+    worker = Worker(settings, db, upstreams=UpstreamRegistry(settings,
+                                                             overrides={SHOP: hanging}),
+                    clock=clock, worker_id="w1")
+    other = Worker(settings, db, clock=clock, worker_id="w2")
+    order_in()
+    try:
+        worker.turn()
+        assert hanging.entered.wait(10)
+        for _ in range(3):  # three lease lengths pass while the request hangs
+            clock.advance(settings.dispatch.lease * 0.6)
+            worker.turn()  # the live worker renews (and reaps nothing of its own)
+            clock.advance(settings.dispatch.lease * 0.4)
+            assert other.reap() == 0
+            assert row(db).state == "sending"
+    finally:
+        hanging.release.set()
+    worker.drain()
+    assert row(db).state == "synced" and len(hanging.invoices) == 1
+    assert [a.outcome for a in attempts(db)] == ["created"]
