@@ -20,11 +20,12 @@ from bridge.admin.params import (
     query_limit,
 )
 from bridge.admin.views import attempt_view, delivery_view, event_view, row_view, shop_view
+from bridge.errors import RefusalKind, Refused, invalid
 from bridge.intake import backlog
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
 from bridge.storage.states import SyncState
-from bridge.web import ApiError, current_runtime, error_response, get_session
+from bridge.web.runtime import current_runtime, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
 # before the routes below: their rules use it
@@ -43,16 +44,6 @@ def _authenticate() -> None:
     request.environ["bridge.admin"] = require_admin()
 
 
-@bp.errorhandler(operations.OperationRefused)
-def _refused(error: operations.OperationRefused) -> Any:
-    return error_response(error.status, error.code, str(error), **error.details)
-
-
-@bp.errorhandler(queries.BadCursor)
-def _bad_cursor(error: queries.BadCursor) -> Any:
-    return error_response(400, "bad_request", str(error))
-
-
 @bp.get("/openapi.json")
 def openapi_json() -> Any:
     """The OpenAPI 3.1 description of this API (``bridge/admin/openapi.py``)."""
@@ -66,7 +57,7 @@ def list_orders() -> Any:
     states = [s for s in args.getlist("state") for s in s.split(",") if s]
     unknown = sorted(set(states) - {s.value for s in SyncState})
     if unknown:
-        raise ApiError(400, "bad_request", f"state: unknown state {unknown[0]!r}")
+        raise invalid("state", f"unknown state {unknown[0]!r}")
     where = queries.RowFilter(
         shop=args.get("shop") or None, states=states,
         created_after=iso_datetime(args, "created_after"),
@@ -199,11 +190,10 @@ def list_deliveries() -> Any:
     args = request.args
     status = args.get("status") or None
     if status is not None and status not in backlog.STATUSES:
-        raise ApiError(400, "bad_request",
-                       f"status: must be one of {', '.join(backlog.STATUSES)}")
+        raise invalid("status", f"must be one of {', '.join(backlog.STATUSES)}")
     cursor = args.get("cursor") or None
     if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise ApiError(400, "bad_request", "cursor: not a cursor this API returned")
+        raise invalid("cursor", "not a cursor this API returned")
     rows, next_id = backlog.list_deliveries(
         get_session(), status=status, shop=args.get("shop") or None, limit=query_limit(args),
         before_id=int(cursor) if cursor else None)
@@ -216,16 +206,16 @@ def retry_delivery(delivery_id: str) -> Any:
     """Process a quarantined delivery again (after fixing what made it fail)."""
     # ASCII digits only: Flask's int converter would also take "١١٨٧" as 1187
     if not (delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19):
-        raise ApiError(404, "not_found", "no such delivery")
+        raise Refused("not_found", "no such delivery", RefusalKind.NOT_FOUND)
     runtime = current_runtime()
     session = get_session(write=True)
     with session.begin():
         delivery = session.get(Delivery, int(delivery_id), with_for_update=True)
         if delivery is None:
-            raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+            raise Refused("not_found", f"no delivery {delivery_id}", RefusalKind.NOT_FOUND)
         if delivery.status != backlog.QUARANTINED:
-            raise ApiError(409, "not_quarantined",
-                           f"delivery {delivery_id} is {delivery.status}, not quarantined")
+            raise Refused("not_quarantined",
+                          f"delivery {delivery_id} is {delivery.status}, not quarantined")
         backlog.retry(delivery)
         view = delivery_view(delivery)
     runtime.wake.set()

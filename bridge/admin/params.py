@@ -11,12 +11,16 @@ from typing import Any
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter
 
+from bridge.errors import RefusalKind, Refused, invalid
 from bridge.order_ids import RULE as ORDER_ID_RULE
 from bridge.order_ids import is_order_id, parse_order_id
-from bridge.web import ApiError
 
 MAX_LIMIT = 500
 MAX_BULK_ORDER_IDS = 10_000
+
+
+def _not_an_object() -> Refused:
+    return Refused("bad_request", "the body must be a JSON object", RefusalKind.INVALID)
 
 
 class OrderIdConverter(BaseConverter):
@@ -49,7 +53,7 @@ def json_body() -> Any:
     try:
         return json.loads(raw)
     except RecursionError:
-        raise ApiError(400, "bad_request", "body: JSON nested too deeply") from None
+        raise invalid("body", "JSON nested too deeply") from None
     except ValueError:
         return None
 
@@ -61,8 +65,7 @@ def iso_datetime(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, "bad_request",
-                       f"{name}: not an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z") from None
+        raise invalid(name, "not an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -71,7 +74,7 @@ def query_limit(args: Mapping[str, str], default: int = 50) -> int:
     if raw is None:
         return default
     if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, "bad_request", f"limit: must be a whole number from 1 to {MAX_LIMIT}")
+        raise invalid("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 
 
@@ -83,23 +86,23 @@ def optional_body() -> dict[str, Any]:
         return {}
     body = json_body()
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
+        raise _not_an_object()
     return body
 
 
 def body_field(body: Any, name: str, kind: type, *, required: bool = True) -> Any:
     if not isinstance(body, dict):
         if required:
-            raise ApiError(400, "bad_request", "the body must be a JSON object")
+            raise _not_an_object()
         return None
     value = body.get(name)
     if value is None:
         if required:
-            raise ApiError(400, "bad_request", f"{name}: required")
+            raise invalid(name, "required")
         return None
     if not isinstance(value, kind) or (kind is str and not value.strip()):
         expected = "non-empty string" if kind is str else kind.__name__
-        raise ApiError(400, "bad_request", f"{name}: must be a {expected}")
+        raise invalid(name, f"must be a {expected}")
     return value
 
 
@@ -108,11 +111,10 @@ def order_ids_field(body: Any) -> list[int] | None:
         return None
     ids = body["order_ids"]
     if not isinstance(ids, list) or not ids:
-        raise ApiError(400, "bad_request", "order_ids: must be a non-empty list of order ids")
+        raise invalid("order_ids", "must be a non-empty list of order ids")
     if len(ids) > MAX_BULK_ORDER_IDS:
-        raise ApiError(400, "bad_request",
-                       f"order_ids: at most {MAX_BULK_ORDER_IDS} per request")
+        raise invalid("order_ids", f"at most {MAX_BULK_ORDER_IDS} per request")
     bad = next((index for index, value in enumerate(ids) if not is_order_id(value)), None)
     if bad is not None:
-        raise ApiError(400, "bad_request", f"order_ids[{bad}]: must be {ORDER_ID_RULE}")
+        raise invalid(f"order_ids[{bad}]", f"must be {ORDER_ID_RULE}")
     return ids
