@@ -99,3 +99,17 @@ def test_bulk_order_ids_are_within_bigint(client: FlaskClient, ids: list[Any]) -
                            headers=admin_headers())
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["message"].startswith("order_ids[")
+
+
+@pytest.mark.parametrize(("method", "suffix"), [
+    ("get", ""), ("post", "/skip"), ("post", "/acknowledge"),
+])
+@pytest.mark.parametrize("shop", ["sh%00op", "%F0%9F%9B%92", "x" * 300])
+def test_a_shop_that_cannot_exist_is_a_404_before_the_database(
+        client: FlaskClient, post_order: Any, method: str, suffix: str, shop: str) -> None:
+    # PostgreSQL refuses NUL in text: such a path was a 500
+    post_order(build_order(order_id=1187))
+    response = getattr(client, method)(f"/admin/api/orders/{shop}/1187{suffix}",
+                                       json={"reason": "r"}, headers=admin_headers())
+    assert response.status_code == 404, response.get_json()
+    assert response.get_json()["error"]["code"] == "not_found"
