@@ -33,7 +33,9 @@ MAX_BULK_ORDER_IDS = 10_000
 MAX_REASON_CHARS = 500
 #: an invoice's id in the upstream
 MAX_INVOICE_ID_CHARS = 200
-MAX_SEARCH_CHARS = 200
+#: a search: as long as a request line can carry under ``invoice-bridge run`` (16 KB of
+#: headers, bridge/embedded.py); a longer one never reaches the app
+MAX_SEARCH_CHARS = 16 * 1024
 #: a cursor this API returns is about 60 characters
 MAX_CURSOR_CHARS = 200
 
