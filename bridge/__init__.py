@@ -8,7 +8,8 @@ The package is organised by stage of the pipeline:
 - ``bridge.storage``: tables, engine, migrations helpers;
 - ``bridge.dispatch``: the retrying worker that posts invoices upstream;
 - ``bridge.upstreams``: one adapter (and simulator) per invoicing service;
-- ``bridge.admin``: the operator API; ``bridge.health``: probes.
+- ``bridge.admin``: the operator API; ``bridge.web``: the app factory, probes, metrics;
+- ``bridge.wiring``: builds what every process holds (database, store, adapters).
 """
 
 __version__ = "0.1.0"

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bridge.config.model import Settings
-from bridge.errors import BridgeError, MappingError
+from bridge.errors import MappingError, RefusalKind, Refused
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.mapping.woocommerce import read_snapshot_header
@@ -33,10 +33,6 @@ log = logging.getLogger(__name__)
 
 #: marks backfilled deliveries among the stored headers
 SOURCE_HEADER = "X-Invoice-Bridge-Source"
-
-
-class BackfillUnavailable(BridgeError):
-    """The shop has no WooCommerce REST API configured ([shops.woocommerce])."""
 
 
 @dataclass
@@ -53,9 +49,12 @@ def backfill(db: Database, settings: Settings, shop_id: str, since: datetime,
              on_page: Callable[[OrdersPage], None] | None = None) -> BackfillReport:
     shop = settings.shop(shop_id)
     if shop is None:
-        raise BackfillUnavailable(f"no shop {shop_id!r} is configured")
+        raise Refused("unknown_shop", f"no shop {shop_id[:80]!r} is configured",
+                      RefusalKind.NOT_FOUND)
     if shop.woocommerce is None and client is None:
-        raise BackfillUnavailable(f"shop {shop_id!r} has no [shops.woocommerce] REST API settings")
+        # a configuration the command cannot work with: "invalid configuration" (exit 2)
+        raise Refused("no_rest_api", f"shop {shop_id!r} has no [shops.woocommerce] REST API "
+                      "settings", RefusalKind.INVALID)
     assert shop.woocommerce is not None or client is not None
     client = client or WooRestClient(shop.woocommerce)  # type: ignore[arg-type]
     store = DeliveryStore(db, Spool(settings.server.spool_dir))

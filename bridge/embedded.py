@@ -25,9 +25,9 @@ from waitress.server import create_server
 from bridge.config.model import Settings
 from bridge.dispatch.worker import Worker
 from bridge.storage.database import Database
-from bridge.storage.migrate import upgrade
 from bridge.upstreams.registry import UpstreamRegistry
-from bridge.web import ADMIN, ALL, PUBLIC, create_app
+from bridge.web.factory import ADMIN, ALL, PUBLIC, create_app
+from bridge.wiring import Migrate, build_runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +44,21 @@ class EmbeddedService:
         """``host``/``port`` override ``[server]``; ``admin_port`` overrides the port of
         ``[admin] listen`` (0: any free port, for tests)."""
         self.settings = settings
-        self.db = db or Database.from_settings(settings.database)
-        if settings.database.auto_migrate:
-            upgrade(self.db)
-        self.wake = threading.Event()
-        self.worker = Worker(settings, self.db, upstreams=upstreams, wake=self.wake)
-        shared: dict[str, Any] = {"db": self.db, "wake": self.wake, "upstreams": upstreams}
+        # one runtime for the apps and the worker: one database pool, one set of adapters,
+        # and the wake event by which the receiver starts the worker at once
+        self.runtime = build_runtime(settings, db=db, upstreams=upstreams,
+                                     migrate=Migrate.IF_AUTO)
+        self.db, self.wake = self.runtime.db, self.runtime.wake
+        self.worker = Worker(settings, self.db, upstreams=self.runtime.upstreams,
+                             wake=self.wake)
         admin = settings.admin_listen
-        self.app = create_app(settings, part=PUBLIC if admin else ALL, **shared)
+        self.app = create_app(runtime=self.runtime, part=PUBLIC if admin else ALL)
         self.server = self._serve(self.app, host if host is not None else settings.server.host,
                                   port if port is not None else settings.server.port, threads)
         self.admin_app: Flask | None = None
         self.admin_server: Any = None
         if admin is not None:
-            self.admin_app = create_app(settings, part=ADMIN, **shared)
+            self.admin_app = create_app(runtime=self.runtime, part=ADMIN)
             self.admin_server = self._serve(
                 self.admin_app, admin.host, admin_port if admin_port is not None else admin.port,
                 ADMIN_THREADS)
@@ -113,7 +114,7 @@ class EmbeddedService:
                 server.close()
             self.worker.stop()
             worker.join(self.settings.dispatch.shutdown_grace + 5)
-            self.db.dispose()
+            self.runtime.close()
 
     def stop(self) -> None:
         for server in self._servers():
@@ -121,7 +122,7 @@ class EmbeddedService:
         self.worker.stop()
         for thread in self._threads:
             thread.join(self.settings.dispatch.shutdown_grace + 5)
-        self.db.dispose()
+        self.runtime.close()
 
     def __enter__(self) -> EmbeddedService:
         return self.start()

@@ -1,7 +1,16 @@
-"""The small, typed exception hierarchy of invoice-bridge.
+"""The small, typed exception hierarchy of invoice-bridge: every error the bridge raises on
+purpose is a ``BridgeError``, and lives here.
 
 Every exception's default message is its docstring, so ``raise ConfigError()`` still says
-something useful. Upstream failures are classified at the boundary (transport failures in
+something useful.
+
+An operation that will not do what it was asked -- an unknown shop, an order being sent right
+now, input that is not valid -- raises the one refusal error, ``Refused``, with a stable
+``code``, a message for people and a ``kind`` (``RefusalKind``). The service layer and the
+admin API raise it; the edges translate the kind once each: the web edge into an HTTP status
+(``bridge.web.errors``), the command line into an exit code (``bridge.cli``).
+
+Upstream failures are classified at the boundary (transport failures in
 ``bridge.upstreams.http``, answers in ``bridge.upstreams.failures``) into families the
 dispatcher acts on: *transient* ones are retried, *permanent* ones stop, and any of them may
 be *ambiguous* -- the upstream may already have acted on the request (a read timeout, a
@@ -12,6 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
 
 
 class BridgeError(Exception):
@@ -23,6 +34,50 @@ class BridgeError(Exception):
 
 class ConfigError(BridgeError):
     """The configuration is invalid."""
+
+
+class RefusalKind(StrEnum):
+    """Why an operation was refused, in words every edge can translate."""
+
+    #: the request itself is wrong: a missing or malformed field (HTTP 400; exit code 2)
+    INVALID = "invalid"
+    #: no valid credentials (HTTP 401)
+    UNAUTHORIZED = "unauthorized"
+    #: what the request names does not exist (HTTP 404)
+    NOT_FOUND = "not_found"
+    #: the thing is not in a state that allows it (HTTP 409)
+    CONFLICT = "conflict"
+    #: well-formed, but the data it needs cannot be used (HTTP 422)
+    UNPROCESSABLE = "unprocessable"
+    #: a dependency (database, upstream, shop) cannot be reached (HTTP 503; exit code 3)
+    UNAVAILABLE = "unavailable"
+
+
+class Refused(BridgeError):
+    """The operation was refused; nothing was changed.
+
+    ``code`` is stable and machine-readable (``not_found``, ``already_invoiced``, ...),
+    ``message`` is for people and names the field for input errors, ``details`` are further
+    machine-readable facts (``fields`` of an unmappable order) that every edge shows as
+    they are. ``challenge`` says how to authenticate, for ``UNAUTHORIZED`` refusals (the web
+    edge sends it as ``WWW-Authenticate``).
+    """
+
+    def __init__(self, code: str, message: str, kind: RefusalKind = RefusalKind.CONFLICT, *,
+                 challenge: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.kind = code, message, RefusalKind(kind)
+        self.challenge = challenge
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"code", "message", **details}``: the body of the one JSON error shape."""
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+def invalid(field: str, reason: str, code: str = "bad_request") -> Refused:
+    """A refusal of bad input, naming the field: ``invalid("limit", "must be ...")``."""
+    return Refused(code, f"{field}: {reason}", RefusalKind.INVALID)
 
 
 class InvariantBroken(BridgeError):
@@ -85,6 +140,39 @@ def clip(text: str, limit: int) -> str:
     ending in "…"."""
     text = _UNSTORABLE.sub(lambda match: ascii(match.group())[1:-1], text)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- the shop's WooCommerce REST API (bridge.woocommerce.rest) -------------------------
+
+
+class WooRestError(BridgeError):
+    """The WooCommerce REST API did not give us what we asked for."""
+
+    #: trying again later may help (server errors, timeouts, lost connections).
+    retryable: bool = False
+
+    def __init__(self, message: str | None = None, *, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        #: the HTTP status, None when no answer arrived.
+        self.status = status
+        #: WooCommerce's / WordPress's error ``code`` (``woocommerce_rest_cannot_view``...).
+        self.code = code
+
+
+class WooRestAuthError(WooRestError):
+    """WooCommerce refused the REST key (401/403): the key, its permissions or the way it is
+    sent must change; retrying will not help."""
+
+
+class WooRestNotFound(WooRestError):
+    """WooCommerce answered 404: no such order, or no REST route at that URL."""
+
+
+class WooRestTransientError(WooRestError):
+    """The shop failed in a way that may pass: a 5xx, a timeout, a lost connection, a 429."""
+
+    retryable = True
 
 
 # --- upstream failures -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Prometheus metrics at ``/metrics``.
+"""Prometheus metrics (served at ``/metrics`` by ``bridge.web.metrics``; this module needs no
+Flask, so the worker counts with it too).
 
 Counters and histograms count work in the process that does it (with several gunicorn
 workers, set ``PROMETHEUS_MULTIPROC_DIR`` to a shared empty folder so they add up). The
@@ -15,7 +16,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -112,9 +112,6 @@ dispatch_seconds = ClosedLabels(Histogram(
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 ), shop=shop_label)
 
-bp = Blueprint("metrics", __name__)
-
-
 class SystemCollector(Collector):
     """Gauges read from the database and the spool on each scrape."""
 
@@ -186,16 +183,14 @@ class SystemCollector(Collector):
         yield spool_quarantined
 
 
-@bp.get("/metrics")
-def metrics() -> Response:
-    from bridge.web import current_runtime
-
+def exposition(runtime: Any) -> bytes:
+    """The Prometheus text: this process's counters (or, with ``PROMETHEUS_MULTIPROC_DIR``,
+    every process's) and the system gauges read now."""
     system = CollectorRegistry(auto_describe=False)
-    system.register(SystemCollector(current_runtime()))
+    system.register(SystemCollector(runtime))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counters = CollectorRegistry()
         multiprocess.MultiProcessCollector(counters)
     else:
         counters = REGISTRY
-    body = generate_latest(counters) + generate_latest(system)
-    return Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8")
+    return generate_latest(counters) + generate_latest(system)

@@ -1,13 +1,12 @@
 """What an operator can do to sync rows: the service layer behind the admin API and the CLI.
 
-Each function runs in the caller's transaction, locks the row, and raises ``OperationRefused``
-with an HTTP-like status when the action is unsafe (sending now, or would risk a second
-invoice without ``force``).
+Each function runs in the caller's transaction, locks the row, and raises ``Refused`` (with
+its kind: not found, conflict, ...) when the action is unsafe (sending now, or would risk a
+second invoice without ``force``); the admin API and the command line translate the kind.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,20 +17,16 @@ from sqlalchemy.orm import Session
 from bridge import lifecycle
 from bridge.clock import utcnow
 from bridge.config.model import Settings
-from bridge.errors import BridgeError, MappingError
+from bridge.config.sections import SHOP_ID
+from bridge.errors import MappingError, RefusalKind, Refused, invalid
+from bridge.intake.snapshots import latest_snapshot
 from bridge.mapping.build import map_order
 from bridge.mapping.fingerprint import draft_fingerprint
 from bridge.storage.database import Database
-from bridge.storage.models import Delivery, OrderSync, ShopState
+from bridge.storage.models import OrderSync, ShopState
 from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
 from bridge.upstreams.registry import UpstreamRegistry
-
-
-class OperationRefused(BridgeError):
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.details = status, code, details
 
 
 @dataclass(frozen=True)
@@ -45,11 +40,22 @@ MAX_ORDER_ID = 2**63 - 1
 
 
 def get_row(session: Session, shop: str, order_id: int, *, lock: bool = False) -> OrderSync:
+    # a text that cannot be a shop id has no rows, and is never sent to the database (which
+    # may refuse it: PostgreSQL's text holds no NUL)
     row = (find_sync_row(session, shop, order_id, lock=lock)
-           if 0 < order_id <= MAX_ORDER_ID else None)
+           if 0 < order_id <= MAX_ORDER_ID and SHOP_ID.fullmatch(shop) else None)
     if row is None:
-        raise OperationRefused(404, "not_found", f"no sync row for order {order_id} of {shop!r}")
+        raise Refused("not_found", f"no sync row for order {order_id} of {shop[:80]!r}",
+                      RefusalKind.NOT_FOUND)
     return row
+
+
+def _configured_shop(settings: Settings, shop_id: str) -> Any:
+    shop = settings.shop(shop_id)
+    if shop is None:
+        raise Refused("unknown_shop", f"no shop {shop_id[:80]!r} is configured",
+                      RefusalKind.NOT_FOUND)
+    return shop
 
 
 def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, shop_id: str,
@@ -61,28 +67,25 @@ def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, sh
     accepted an invoice for it (a second send may create a second invoice) or its status
     does not create invoices.
     """
-    shop = settings.shop(shop_id)
-    if shop is None:
-        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    shop = _configured_shop(settings, shop_id)
     row = get_row(session, shop_id, order_id, lock=True)
     if row.state == SyncState.SENDING:
-        raise OperationRefused(409, "sending", "the order is being sent right now; try again "
-                               "in a minute")
+        raise Refused("sending", "the order is being sent right now; try again in a minute")
     if row.synced_hash is not None and not force:
-        raise OperationRefused(
-            409, "already_invoiced",
+        raise Refused(
+            "already_invoiced",
             f"{row.upstream} already accepted an invoice for this order"
             f"{' (' + row.invoice_id + ')' if row.invoice_id else ''}; sending again may create "
             "a second invoice. Pass force=true to send anyway.")
     if row.deleted_in_shop and not force:
-        raise OperationRefused(409, "deleted_in_shop", "the order was deleted in the shop; "
-                               "pass force=true to invoice it anyway")
-    snapshot = _latest_snapshot(session, row)
+        raise Refused("deleted_in_shop", "the order was deleted in the shop; pass force=true "
+                      "to invoice it anyway")
+    snapshot = latest_snapshot(session, row)
     if snapshot is not None:
         status = snapshot.get("status")
         if status not in shop.invoice_statuses and not force:
-            raise OperationRefused(
-                409, "status_not_invoiced",
+            raise Refused(
+                "status_not_invoiced",
                 f"the order's status {status!r} does not create an invoice "
                 f"(invoice_statuses: {', '.join(shop.invoice_statuses)}); pass force=true "
                 "to invoice it anyway")
@@ -92,37 +95,23 @@ def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, sh
             row.payload = upstream.render(draft)
             row.content_hash = draft_fingerprint(draft)
         except MappingError as exc:  # a refusal changes nothing; the answer names the fields
-            raise OperationRefused(422, "invalid_order", f"the order cannot be mapped: {exc}",
-                                   fields=exc.errors) from exc
+            raise Refused("invalid_order", f"the order cannot be mapped: {exc}",
+                          RefusalKind.UNPROCESSABLE, fields=exc.errors) from exc
     if row.payload is None:
-        raise OperationRefused(409, "no_snapshot", "no snapshot of this order is stored; "
-                               "backfill it from the shop first")
+        raise Refused("no_snapshot", "no snapshot of this order is stored; backfill it from "
+                      "the shop first")
     lifecycle.to_pending(row, utcnow(), fresh=True)
     row.deleted_in_shop = False
     add_event(session, row, "operator", f"{actor}: resync{' (forced)' if force else ''}")
     return ResyncResult(row=row, remapped=snapshot is not None)
 
 
-def _latest_snapshot(session: Session, row: OrderSync) -> dict[str, Any] | None:
-    if row.last_delivery_id is None:
-        return None
-    body = session.execute(select(Delivery.body).where(Delivery.id == row.last_delivery_id)
-                           ).scalar_one_or_none()
-    if body is None:
-        return None
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
 
 def set_paused(session: Session, settings: Settings, shop_id: str, paused: bool, *,
                reason: str | None = None, actor: str = "operator") -> ShopState:
     """Pause or resume a shop's dispatch. Deliveries are still received and processed while
     paused; only sending upstream waits. Resuming makes the waiting rows due at once."""
-    if settings.shop(shop_id) is None:
-        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    _configured_shop(settings, shop_id)
     reason = reason or f"paused by {actor}"
     set_shop_paused(session, shop_id, paused, reason if paused else None)
     state = session.get(ShopState, shop_id)
@@ -135,10 +124,10 @@ def skip(session: Session, shop_id: str, order_id: int, *, reason: str,
     """Do not invoice this order (a test order, a duplicate order in the shop, ...)."""
     row = get_row(session, shop_id, order_id, lock=True)
     if row.state == SyncState.SENDING:
-        raise OperationRefused(409, "sending", "the order is being sent right now")
+        raise Refused("sending", "the order is being sent right now")
     if row.state == SyncState.SYNCED or row.synced_hash is not None:
-        raise OperationRefused(409, "already_invoiced", "the upstream already holds an invoice "
-                               "for this order; cancel it there instead of skipping here")
+        raise Refused("already_invoiced", "the upstream already holds an invoice for this "
+                      "order; cancel it there instead of skipping here")
     lifecycle.to_skipped(row, f"skipped by {actor}: {reason}")
     add_event(session, row, "operator", f"{actor}: skip ({reason})")
     return row
@@ -151,12 +140,18 @@ def acknowledge(session: Session, shop_id: str, order_id: int, *,
     is there (and, after a change, is fine as it is). Optionally record its id."""
     row = get_row(session, shop_id, order_id, lock=True)
     if row.state != SyncState.REVIEW:
-        raise OperationRefused(409, "not_in_review",
-                               f"only rows in review can be acknowledged (this one is {row.state})")
+        raise Refused("not_in_review",
+                      f"only rows in review can be acknowledged (this one is {row.state})")
     lifecycle.acknowledged(row, invoice_id=invoice_id, now=utcnow())
     add_event(session, row, "operator", f"{actor}: acknowledged as invoiced"
               f"{' (' + invoice_id + ')' if invoice_id else ''}{': ' + note if note else ''}")
     return row
+
+
+def check_resync_state(state: str) -> None:
+    """A bulk resync by state takes any state but ``sending`` (a worker holds those rows)."""
+    if state not in {s.value for s in SyncState} or state == SyncState.SENDING:
+        raise invalid("state", f"cannot resync {state[:40]!r} rows", code="bad_state")
 
 
 @dataclass
@@ -172,11 +167,12 @@ def resync_many(db: Database, settings: Settings, upstreams: UpstreamRegistry, s
     """Resync a list of orders, or every order of the shop in ``state``; each in its own
     transaction, so one refusal does not undo the others. Idempotent: an order already
     queued is simply queued again, which sends nothing twice."""
-    if settings.shop(shop_id) is None:
-        raise OperationRefused(404, "unknown_shop", f"no shop {shop_id!r} is configured")
+    _configured_shop(settings, shop_id)
+    if state is not None:
+        check_resync_state(state)
     if order_ids is None:
-        if state not in {s.value for s in SyncState} or state == SyncState.SENDING:
-            raise OperationRefused(400, "bad_state", f"state: cannot resync {state!r} rows")
+        if state is None:
+            raise invalid("state", "required")
         with db.read() as session:
             order_ids = list(session.execute(select(OrderSync.order_id).where(
                 OrderSync.shop == shop_id, OrderSync.state == state)
@@ -188,9 +184,8 @@ def resync_many(db: Database, settings: Settings, upstreams: UpstreamRegistry, s
                 resync(session, settings, upstreams, shop_id, order_id, force=force,
                        actor=actor)
             result.queued.append(order_id)
-        except OperationRefused as exc:
-            result.refused.append({"order_id": order_id, "code": exc.code, "message": str(exc),
-                                   **exc.details})
+        except Refused as exc:
+            result.refused.append({"order_id": order_id, **exc.as_dict()})
         if progress is not None:
             progress(1)
     return result

@@ -23,9 +23,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from bridge import metrics
+from bridge.errors import RefusalKind, Refused
 from bridge.intake.store import IncomingDelivery
 from bridge.masking import bound
-from bridge.web import ApiError, current_runtime
+from bridge.web.runtime import current_runtime
 from webhooks.signature import verify_signature
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def receive(shop_id: str) -> Any:
     if shop is None:
         metrics.deliveries.labels(shop="unknown", topic="", outcome="unknown_shop").inc()
         log.warning("delivery for an unknown shop", extra={"shop_path": _logged(shop_id, 64)})
-        raise ApiError(404, "unknown_shop", "no shop with this id is configured here")
+        raise Refused("unknown_shop", "no shop with this id is configured here",
+                      RefusalKind.NOT_FOUND)
 
     body = request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns oversize into 413
     environ = request.environ
@@ -73,8 +75,9 @@ def receive(shop_id: str) -> Any:
         log.warning("webhook signature rejected", extra={
             "shop": shop.id, "reason": reason, "topic": _logged(topic),
             "wc_delivery_id": _logged(headers.get("X-WC-Webhook-Delivery-ID"))})
-        raise ApiError(401, "invalid_signature",
-                       f"X-WC-Webhook-Signature is {reason}; check the webhook secret")
+        raise Refused("invalid_signature",
+                      f"X-WC-Webhook-Signature is {reason}; check the webhook secret",
+                      RefusalKind.UNAUTHORIZED)
 
     wc_delivery_id = headers.get("X-WC-Webhook-Delivery-ID")
     receipt = runtime.store.store(IncomingDelivery(

@@ -1,4 +1,6 @@
-"""``/admin/api``: see and repair sync rows. Thin handlers over ``bridge.operations``."""
+"""``/admin/api``: see and repair sync rows. Thin handlers over ``bridge.operations``: input is
+loaded and answers are dumped by the schemas of ``bridge.admin.schemas``, the ones the OpenAPI
+document (``bridge.admin.openapi``) is generated from."""
 
 from __future__ import annotations
 
@@ -8,23 +10,16 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from bridge import operations
+from bridge.admin import schemas
 from bridge.admin.auth import require_admin
 from bridge.admin.openapi import openapi_document
-from bridge.admin.params import (
-    OrderIdConverter,
-    body_field,
-    iso_datetime,
-    json_body,
-    optional_body,
-    order_ids_field,
-    query_limit,
-)
-from bridge.admin.views import attempt_view, delivery_view, event_view, row_view, shop_view
+from bridge.admin.params import OrderIdConverter, load_body, load_query
+from bridge.admin.views import shop_view
+from bridge.errors import RefusalKind, Refused
 from bridge.intake import backlog
 from bridge.storage import queries
 from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEvent
-from bridge.storage.states import SyncState
-from bridge.web import ApiError, current_runtime, error_response, get_session
+from bridge.web.runtime import current_runtime, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
 # before the routes below: their rules use it
@@ -43,14 +38,8 @@ def _authenticate() -> None:
     request.environ["bridge.admin"] = require_admin()
 
 
-@bp.errorhandler(operations.OperationRefused)
-def _refused(error: operations.OperationRefused) -> Any:
-    return error_response(error.status, error.code, str(error), **error.details)
-
-
-@bp.errorhandler(queries.BadCursor)
-def _bad_cursor(error: queries.BadCursor) -> Any:
-    return error_response(400, "bad_request", str(error))
+def _actor() -> str:
+    return request.environ["bridge.admin"]
 
 
 @bp.get("/openapi.json")
@@ -62,22 +51,16 @@ def openapi_json() -> Any:
 @bp.get("/orders")
 def list_orders() -> Any:
     """Sync rows, most recently changed first; filters and keyset pagination (cursor)."""
-    args = request.args
-    states = [s for s in args.getlist("state") for s in s.split(",") if s]
-    unknown = sorted(set(states) - {s.value for s in SyncState})
-    if unknown:
-        raise ApiError(400, "bad_request", f"state: unknown state {unknown[0]!r}")
+    query = load_query(schemas.OrderListQuery)
     where = queries.RowFilter(
-        shop=args.get("shop") or None, states=states,
-        created_after=iso_datetime(args, "created_after"),
-        created_before=iso_datetime(args, "created_before"),
-        updated_after=iso_datetime(args, "updated_after"),
-        updated_before=iso_datetime(args, "updated_before"),
-        search=args.get("q") or None,
+        shop=query.get("shop") or None, states=query.get("state", []),
+        created_after=query.get("created_after"), created_before=query.get("created_before"),
+        updated_after=query.get("updated_after"), updated_before=query.get("updated_before"),
+        search=query.get("q") or None,
     )
-    rows, cursor = queries.list_rows(get_session(), where, limit=query_limit(args),
-                                     cursor=args.get("cursor") or None)
-    return jsonify({"orders": [row_view(row) for row in rows], "next_cursor": cursor})
+    rows, cursor = queries.list_rows(get_session(), where, limit=query["limit"],
+                                     cursor=query.get("cursor") or None)
+    return jsonify(schemas.OrderList().dump({"orders": rows, "next_cursor": cursor}))
 
 
 @bp.post("/resync")
@@ -85,42 +68,36 @@ def resync_bulk() -> Any:
     """Resync a list of orders ({"shop", "order_ids"}) or every order of a shop in a state
     ({"shop", "state"}); answers how many were queued and which were refused, and why."""
     runtime = current_runtime()
-    body = json_body()
-    shop = body_field(body, "shop", str)
-    order_ids = order_ids_field(body)
-    state = body_field(body, "state", str, required=order_ids is None)
-    force = bool(body_field(body, "force", bool, required=False))
-    result = operations.resync_many(runtime.db, runtime.settings, runtime.upstreams, shop,
-                                    order_ids=order_ids, state=state, force=force,
-                                    actor=request.environ["bridge.admin"])
+    body = load_body(schemas.BulkResyncRequest, required=True)
+    result = operations.resync_many(
+        runtime.db, runtime.settings, runtime.upstreams, body["shop"],
+        order_ids=body.get("order_ids"), state=body.get("state"),
+        force=body.get("force", False), actor=_actor())
     runtime.wake.set()
-    return jsonify({"queued": len(result.queued), "order_ids": result.queued,
-                    "refused": result.refused}), 202
+    return jsonify(schemas.BulkResyncResult().dump({
+        "queued": len(result.queued), "order_ids": result.queued, "refused": result.refused,
+    })), 202
 
 
 @bp.post("/orders/<shop>/<order_id:order_id>/skip")
 def skip_order(shop: str, order_id: int) -> Any:
-    reason = body_field(json_body(), "reason", str)
+    body = load_body(schemas.SkipRequest, required=True)
     session = get_session(write=True)
     with session.begin():
-        row = operations.skip(session, shop, order_id, reason=reason,
-                              actor=request.environ["bridge.admin"])
-        view = row_view(row)
-    return jsonify({"order": view})
+        row = operations.skip(session, shop, order_id, reason=body["reason"], actor=_actor())
+        answer = schemas.OrderResult().dump({"order": row})
+    return jsonify(answer)
 
 
 @bp.post("/orders/<shop>/<order_id:order_id>/acknowledge")
 def acknowledge_order(shop: str, order_id: int) -> Any:
-    body = json_body()
+    body = load_body(schemas.AcknowledgeRequest, required=False)
     session = get_session(write=True)
     with session.begin():
-        row = operations.acknowledge(
-            session, shop, order_id,
-            invoice_id=body_field(body, "invoice_id", str, required=False),
-            note=body_field(body, "note", str, required=False),
-            actor=request.environ["bridge.admin"])
-        view = row_view(row)
-    return jsonify({"order": view})
+        row = operations.acknowledge(session, shop, order_id, invoice_id=body.get("invoice_id"),
+                                     note=body.get("note"), actor=_actor())
+        answer = schemas.OrderResult().dump({"order": row})
+    return jsonify(answer)
 
 
 @bp.get("/orders/<shop>/<order_id:order_id>")
@@ -130,30 +107,29 @@ def get_order(shop: str, order_id: int) -> Any:
     attempts = session.execute(select(DispatchAttempt).where(DispatchAttempt.sync_id == row.id)
                                .order_by(DispatchAttempt.id.desc()).limit(100)).scalars()
     deliveries = session.execute(
-        select(Delivery).where(Delivery.shop == shop, Delivery.order_id == order_id)
+        select(Delivery).where(Delivery.shop == row.shop, Delivery.order_id == order_id)
         .order_by(Delivery.id.desc()).limit(100)).scalars()
     events = session.execute(select(SyncEvent).where(SyncEvent.sync_id == row.id)
                              .order_by(SyncEvent.id.desc()).limit(100)).scalars()
-    return jsonify({
-        "order": row_view(row, with_payload=True),
-        "attempts": [attempt_view(a) for a in attempts],
-        "deliveries": [delivery_view(d) for d in deliveries],
-        "events": [event_view(e) for e in events],
-    })
+    return jsonify(schemas.OrderDetail().dump({
+        "order": row, "attempts": list(attempts), "deliveries": list(deliveries),
+        "events": list(events),
+    }))
 
 
 @bp.post("/orders/<shop>/<order_id:order_id>/resync")
 def resync_order(shop: str, order_id: int) -> Any:
     runtime = current_runtime()
     # force may create a second invoice: only a real JSON true counts, anything else is a 400
-    force = bool(body_field(optional_body(), "force", bool, required=False))
+    body = load_body(schemas.ResyncOptions, required=False)
     session = get_session(write=True)
     with session.begin():
         result = operations.resync(session, runtime.settings, runtime.upstreams, shop, order_id,
-                                   force=force, actor=request.environ["bridge.admin"])
-        view = row_view(result.row)
+                                   force=body.get("force", False), actor=_actor())
+        answer = schemas.ResyncQueued().dump({"queued": 1, "order": result.row,
+                                              "remapped": result.remapped})
     runtime.wake.set()
-    return jsonify({"queued": 1, "order": view, "remapped": result.remapped}), 202
+    return jsonify(answer), 202
 
 
 @bp.get("/shops")
@@ -163,14 +139,14 @@ def list_shops() -> Any:
     settings = current_runtime().settings
     counts = queries.counts_by_state(session)
     states = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
-    return jsonify({"shops": [shop_view(shop, states.get(shop), counts.get(shop, {}))
-                              for shop in settings.shops]})
+    return jsonify(schemas.ShopList().dump({"shops": [
+        shop_view(shop, states.get(shop), counts.get(shop, {})) for shop in settings.shops]}))
 
 
 @bp.post("/shops/<shop>/pause")
 def pause_shop(shop: str) -> Any:
-    reason = body_field(optional_body(), "reason", str, required=False)
-    return _set_paused(shop, True, reason)
+    body = load_body(schemas.PauseRequest, required=False)
+    return _set_paused(shop, True, body.get("reason"))
 
 
 @bp.post("/shops/<shop>/resume")
@@ -183,10 +159,10 @@ def _set_paused(shop: str, paused: bool, reason: str | None) -> Any:
     session = get_session(write=True)
     with session.begin():
         state = operations.set_paused(session, runtime.settings, shop, paused, reason=reason,
-                                      actor=request.environ["bridge.admin"])
-        view = shop_view(shop, state, None)
+                                      actor=_actor())
+        answer = schemas.Shop().dump(shop_view(shop, state, None))
     runtime.wake.set()
-    return jsonify(view)
+    return jsonify(answer)
 
 
 # --- deliveries (the intake) ------------------------------------------------------------------
@@ -196,19 +172,13 @@ def _set_paused(shop: str, paused: bool, reason: str | None) -> Any:
 def list_deliveries() -> Any:
     """Stored deliveries, newest first; ``status=quarantined`` lists the ones whose
     processing failed too often, each with its reason."""
-    args = request.args
-    status = args.get("status") or None
-    if status is not None and status not in backlog.STATUSES:
-        raise ApiError(400, "bad_request",
-                       f"status: must be one of {', '.join(backlog.STATUSES)}")
-    cursor = args.get("cursor") or None
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise ApiError(400, "bad_request", "cursor: not a cursor this API returned")
+    query = load_query(schemas.DeliveryListQuery)
+    cursor = query.get("cursor")
     rows, next_id = backlog.list_deliveries(
-        get_session(), status=status, shop=args.get("shop") or None, limit=query_limit(args),
-        before_id=int(cursor) if cursor else None)
-    return jsonify({"deliveries": [delivery_view(row) for row in rows],
-                    "next_cursor": str(next_id) if next_id is not None else None})
+        get_session(), status=query.get("status"), shop=query.get("shop") or None,
+        limit=query["limit"], before_id=int(cursor) if cursor else None)
+    return jsonify(schemas.DeliveryList().dump({
+        "deliveries": rows, "next_cursor": str(next_id) if next_id is not None else None}))
 
 
 @bp.post("/deliveries/<delivery_id>/retry")
@@ -216,17 +186,17 @@ def retry_delivery(delivery_id: str) -> Any:
     """Process a quarantined delivery again (after fixing what made it fail)."""
     # ASCII digits only: Flask's int converter would also take "١١٨٧" as 1187
     if not (delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) < 19):
-        raise ApiError(404, "not_found", "no such delivery")
+        raise Refused("not_found", "no such delivery", RefusalKind.NOT_FOUND)
     runtime = current_runtime()
     session = get_session(write=True)
     with session.begin():
         delivery = session.get(Delivery, int(delivery_id), with_for_update=True)
         if delivery is None:
-            raise ApiError(404, "not_found", f"no delivery {delivery_id}")
+            raise Refused("not_found", f"no delivery {delivery_id}", RefusalKind.NOT_FOUND)
         if delivery.status != backlog.QUARANTINED:
-            raise ApiError(409, "not_quarantined",
-                           f"delivery {delivery_id} is {delivery.status}, not quarantined")
+            raise Refused("not_quarantined",
+                          f"delivery {delivery_id} is {delivery.status}, not quarantined")
         backlog.retry(delivery)
-        view = delivery_view(delivery)
+        answer = schemas.DeliveryResult().dump({"delivery": delivery})
     runtime.wake.set()
-    return jsonify({"delivery": view}), 202
+    return jsonify(answer), 202

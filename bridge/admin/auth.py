@@ -7,8 +7,9 @@ import logging
 
 from flask import request
 
+from bridge.errors import RefusalKind, Refused
 from bridge.masking import bound
-from bridge.web import ApiError, current_runtime
+from bridge.web.runtime import current_runtime
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,6 @@ def require_admin() -> str:
     if matched is None:
         log.warning("admin request refused", extra={"path": bound(request.path, 200),
                                                     "has_credentials": bool(presented)})
-        raise ApiError(401, "unauthorized", "a valid admin bearer token is required",
-                       _headers={"WWW-Authenticate": 'Bearer realm="invoice-bridge admin"'})
+        raise Refused("unauthorized", "a valid admin bearer token is required",
+                      RefusalKind.UNAUTHORIZED, challenge='Bearer realm="invoice-bridge admin"')
     return f"admin-token-{matched}"

@@ -1,22 +1,21 @@
-"""Reading admin API input: every mistake is a 400 that names the field and the reason."""
+"""Reading admin API input with the schemas of ``bridge.admin.schemas``: every mistake is a
+400 that names the field and the reason."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from flask import request
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter
 
-from bridge.order_ids import RULE as ORDER_ID_RULE
-from bridge.order_ids import is_order_id, parse_order_id
-from bridge.web import ApiError
-
-MAX_LIMIT = 500
-MAX_BULK_ORDER_IDS = 10_000
+from bridge.admin.schemas import RequestSchema
+from bridge.errors import RefusalKind, Refused, invalid
+from bridge.order_ids import parse_order_id
 
 
 class OrderIdConverter(BaseConverter):
@@ -40,79 +39,63 @@ class OrderIdConverter(BaseConverter):
 def json_body() -> Any:
     """The request's JSON body, or None when it is empty, not declared as JSON or not valid
     JSON (the callers say what they expected instead). JSON nested deeper than the parser
-    goes is a 400 (Flask's own ``get_json`` lets that escape as a 500)."""
-    from flask import request
-
+    goes is a 400 (Flask's own ``get_json`` lets that escape as a 500). Numbers with a
+    fraction or an exponent are read as decimals, exactly."""
     raw = request.get_data(cache=True)
     if not raw or not request.is_json:
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_float=Decimal)
     except RecursionError:
-        raise ApiError(400, "bad_request", "body: JSON nested too deeply") from None
+        raise invalid("body", "JSON nested too deeply") from None
     except ValueError:
         return None
 
 
-def iso_datetime(args: Mapping[str, str], name: str) -> datetime | None:
-    raw = args.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, "bad_request",
-                       f"{name}: not an ISO 8601 date-time, e.g. 2026-11-22T10:00:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def query_limit(args: Mapping[str, str], default: int = 50) -> int:
-    raw = args.get("limit")
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, "bad_request", f"limit: must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
-def optional_body() -> dict[str, Any]:
-    """The request's JSON object; an empty body is {}; anything else but an object is a 400."""
-    from flask import request
-
-    if not request.get_data(cache=True):
-        return {}
+def load_body(schema: type[RequestSchema], *, required: bool) -> dict[str, Any]:
+    """The request's JSON object, loaded by ``schema``; an empty body is ``{}`` unless the
+    body is ``required``; anything but a JSON object is a 400."""
+    if not required and not request.get_data(cache=True):
+        return load(schema(), {})
     body = json_body()
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
-    return body
+        raise Refused("bad_request", "the body must be a JSON object", RefusalKind.INVALID)
+    return load(schema(), body)
 
 
-def body_field(body: Any, name: str, kind: type, *, required: bool = True) -> Any:
-    if not isinstance(body, dict):
-        if required:
-            raise ApiError(400, "bad_request", "the body must be a JSON object")
-        return None
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ApiError(400, "bad_request", f"{name}: required")
-        return None
-    if not isinstance(value, kind) or (kind is str and not value.strip()):
-        expected = "non-empty string" if kind is str else kind.__name__
-        raise ApiError(400, "bad_request", f"{name}: must be a {expected}")
-    return value
+def load_query(schema: type[RequestSchema]) -> dict[str, Any]:
+    """The query string, loaded by ``schema``: a list field takes every value of its
+    parameter, any other field the first."""
+    instance = schema()
+    data = {}
+    for name, field in instance.load_fields.items():
+        key = field.data_key or name
+        if key in request.args:
+            data[key] = (request.args.getlist(key) if isinstance(field, fields.List)
+                         else request.args[key])
+    return load(instance, data)
 
 
-def order_ids_field(body: Any) -> list[int] | None:
-    if not isinstance(body, dict) or body.get("order_ids") is None:
-        return None
-    ids = body["order_ids"]
-    if not isinstance(ids, list) or not ids:
-        raise ApiError(400, "bad_request", "order_ids: must be a non-empty list of order ids")
-    if len(ids) > MAX_BULK_ORDER_IDS:
-        raise ApiError(400, "bad_request",
-                       f"order_ids: at most {MAX_BULK_ORDER_IDS} per request")
-    bad = next((index for index, value in enumerate(ids) if not is_order_id(value)), None)
-    if bad is not None:
-        raise ApiError(400, "bad_request", f"order_ids[{bad}]: must be {ORDER_ID_RULE}")
-    return ids
+def load(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise _first_error(schema, exc.messages) from None
+
+
+def _first_error(schema: Schema, messages: Any) -> Refused:
+    """The first mistake, in the order the schema declares its fields: ``field: reason``,
+    ``order_ids[3]: reason``."""
+    assert isinstance(messages, dict)
+    order = [field.data_key or name for name, field in schema.load_fields.items()]
+    name = min(messages, key=lambda key: order.index(key) if key in order else len(order))
+    path, reason = name, messages[name]
+    while isinstance(reason, dict):  # a list item's (or a dict value's) errors
+        key = next(iter(reason))
+        path, reason = f"{path}[{key}]", reason[key]
+    if isinstance(reason, list):
+        reason = reason[0]
+    codes = getattr(schema, "error_codes", {})
+    if path == "_schema":
+        return Refused("bad_request", str(reason), RefusalKind.INVALID)
+    return invalid(path, str(reason), code=codes.get(name, "bad_request"))

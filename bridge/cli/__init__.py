@@ -7,6 +7,7 @@ pause/resume, backfill, check-config). Other packages add commands through the
 Exit codes scripts can rely on: 0 success; 1 the command ran but its job failed or found a
 problem (a resync refused, a check failed, ``status --check`` found rows needing attention);
 2 bad usage or invalid configuration; 3 a dependency is unavailable (database, upstream, shop).
+A ``Refused`` (``bridge.errors``) exits with the code of its kind (``EXIT_CODE``).
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from bridge.config.load import load_settings
 from bridge.config.model import Settings
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, RefusalKind, Refused
 from bridge.logs import configure_logging
-from bridge.storage.database import Database
+from bridge.wiring import Migrate, Runtime, build_runtime
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+#: the exit code of a refusal, by kind; every other kind is "the job failed" (1)
+EXIT_CODE = {RefusalKind.INVALID: EXIT_USAGE, RefusalKind.UNAVAILABLE: EXIT_UNAVAILABLE}
 #: entry point group of commands that other packages add to ``invoice-bridge``
 PLUGIN_COMMANDS = "invoice_bridge.commands"
 
@@ -46,24 +49,11 @@ class Context:
                               self._settings.log_level)
         return self._settings
 
-    def database(self) -> Database:
-        """The database, with its schema at the newest migration: migrated here when
-        ``auto_migrate`` is on (the SQLite default), else a clear error and exit code 3."""
-        from sqlalchemy.exc import DBAPIError
-
-        from bridge.storage.migrate import is_at_head, upgrade
-
-        settings = self.settings()
-        db = Database.from_settings(settings.database)
-        try:
-            if settings.database.auto_migrate:
-                upgrade(db)
-            elif not is_at_head(db):
-                fail("the database schema is not at the newest migration; run "
-                     "`invoice-bridge migrate`", EXIT_UNAVAILABLE)
-        except DBAPIError as exc:
-            fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
-        return db
+    def runtime(self, migrate: Migrate = Migrate.IF_AUTO_ELSE_REQUIRE) -> Runtime:
+        """What the command works with (``bridge.wiring``). By default the database schema
+        is at the newest migration: migrated here when ``auto_migrate`` is on (the SQLite
+        default), else a refusal (exit code 3) saying to run ``invoice-bridge migrate``."""
+        return build_runtime(self.settings(), migrate=migrate)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -71,10 +61,27 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     sys.exit(code)
 
 
+def fail_refused(refusal: Refused, about: str | None = None) -> NoReturn:
+    """Print a refusal (after what it is about: ``shop``, ``shop/1201``) and exit with the
+    code of its kind."""
+    fail(f"{about}: {refusal.message}" if about else refusal.message,
+         EXIT_CODE.get(refusal.kind, EXIT_FAILED))
+
+
+class BridgeCommands(click.Group):
+    """The command group: a refusal no command handled itself exits with its code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Refused as refusal:
+            fail_refused(refusal)
+
+
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BridgeCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="INVOICE_BRIDGE_CONFIG", metavar="PATH",
               help="Configuration file (default: $INVOICE_BRIDGE_CONFIG).")
 @click.option("--log-format", type=click.Choice(["json", "text"]), default=None,

@@ -10,7 +10,16 @@ from typing import Any
 
 import click
 
-from bridge.cli import EXIT_FAILED, EXIT_UNAVAILABLE, Context, cli, fail, pass_context
+from bridge.cli import (
+    EXIT_FAILED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    Context,
+    cli,
+    fail,
+    fail_refused,
+    pass_context,
+)
 
 ATTENTION = ("failed", "review", "invalid")
 
@@ -48,15 +57,14 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from bridge.intake.backlog import intake_backlog
-    from bridge.intake.spool import Spool
     from bridge.storage import queries
     from bridge.storage.models import ShopState
 
-    settings = ctx.settings()
-    db = ctx.database()
+    runtime = ctx.runtime()
+    settings, spool = runtime.settings, runtime.store.spool
     now = datetime.now(UTC)
     try:
-        with db.read() as session:
+        with runtime.db.read() as session:
             counts = queries.counts_by_state(session)
             shops = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
             workers = queries.live_workers(session, now, stale_after=60)
@@ -66,7 +74,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
     except DBAPIError as exc:
         fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
     finally:
-        db.dispose()
+        runtime.close()
     report = {
         "shops": [{
             "shop": shop_id,
@@ -80,13 +88,13 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         "workers": [{"worker": w.worker_id, "heartbeat_age_seconds":
                      round((now - w.heartbeat_at).total_seconds(), 1)} for w in workers],
         "oldest_due_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
-        "spooled": Spool(settings.server.spool_dir).size(),
+        "spooled": spool.size(),
         "intake": {
             "unprocessed": intake.unprocessed,
             "oldest_unprocessed_seconds": round(intake.oldest_unprocessed_age(now), 1)
             if intake.unprocessed else None,
             "quarantined_deliveries": sum(intake.quarantined.values()),
-            "quarantined_spool_files": Spool(settings.server.spool_dir).quarantined(),
+            "quarantined_spool_files": spool.quarantined(),
         },
     }
     if as_json:
@@ -146,24 +154,24 @@ def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], state: str | Non
            force: bool) -> None:
     """Re-map orders from their latest snapshot and send them again: the given ORDER_IDS, or
     every order in --state (e.g. failed)."""
-    from bridge.operations import OperationRefused, resync_many
-    from bridge.upstreams.registry import UpstreamRegistry
+    from bridge.errors import Refused
+    from bridge.operations import check_resync_state, resync_many
 
     if bool(order_ids) == bool(state):
-        fail("give either ORDER_IDS or --state", 2)
-    settings = ctx.settings()
-    db = ctx.database()
-    upstreams = UpstreamRegistry(settings)
+        fail("give either ORDER_IDS or --state", EXIT_USAGE)
+    if state is not None:
+        check_resync_state(state)
+    runtime = ctx.runtime()
     try:
-        ids = list(order_ids) or _ids_in_state(db, shop, state)
+        ids = list(order_ids) or _ids_in_state(runtime.db, shop, state)
         with click.progressbar(length=len(ids), label="resync", file=sys.stderr) as bar:
-            result = resync_many(db, settings, upstreams, shop, order_ids=ids, force=force,
-                                 actor="cli", progress=bar.update)
-    except OperationRefused as exc:
-        fail(f"{shop}: {exc}")
+            result = resync_many(runtime.db, runtime.settings, runtime.upstreams, shop,
+                                 order_ids=ids, force=force, actor="cli",
+                                 progress=bar.update)
+    except Refused as refusal:
+        fail_refused(refusal, shop)
     finally:
-        upstreams.close()
-        db.dispose()
+        runtime.close()
     click.echo(f"{shop}: {len(result.queued)} queued, {len(result.refused)} refused")
     for refusal in result.refused:
         click.secho(f"  {shop}/{refusal['order_id']}: refused ({refusal['code']}): "
@@ -190,17 +198,17 @@ def _ids_in_state(db: Any, shop: str, state: str | None) -> list[int]:
 @pass_context
 def skip(ctx: Context, shop: str, order_id: int, reason: str) -> None:
     """Do not invoice an order (a test order, a duplicate in the shop, ...)."""
-    from bridge.operations import OperationRefused
+    from bridge.errors import Refused
     from bridge.operations import skip as skip_order
 
-    db = ctx.database()
+    runtime = ctx.runtime()
     try:
-        with db.transaction() as session:
+        with runtime.db.transaction() as session:
             skip_order(session, shop, order_id, reason=reason, actor="cli")
-    except OperationRefused as exc:
-        fail(f"{shop}/{order_id}: {exc}")
+    except Refused as refusal:
+        fail_refused(refusal, f"{shop}/{order_id}")
     finally:
-        db.dispose()
+        runtime.close()
     click.echo(f"{shop}/{order_id}: skipped")
 
 
@@ -222,17 +230,17 @@ def resume(ctx: Context, shop: str) -> None:
 
 
 def _set_paused(ctx: Context, shop: str, paused: bool, reason: str | None) -> None:
-    from bridge.operations import OperationRefused, set_paused
+    from bridge.errors import Refused
+    from bridge.operations import set_paused
 
-    settings = ctx.settings()
-    db = ctx.database()
+    runtime = ctx.runtime()
     try:
-        with db.transaction() as session:
-            set_paused(session, settings, shop, paused, reason=reason, actor="cli")
-    except OperationRefused as exc:
-        fail(f"{shop}: {exc}")
+        with runtime.db.transaction() as session:
+            set_paused(session, runtime.settings, shop, paused, reason=reason, actor="cli")
+    except Refused as refusal:
+        fail_refused(refusal, shop)
     finally:
-        db.dispose()
+        runtime.close()
     click.echo(f"{shop}: {'paused' if paused else 'resumed'}")
 
 
@@ -259,12 +267,10 @@ def _when(value: str) -> datetime:
 @pass_context
 def backfill(ctx: Context, shop: str, since: str, until: str | None) -> None:
     """Fetch orders from the shop's WooCommerce REST API and process the ones we missed."""
-    from bridge.backfill import BackfillUnavailable
     from bridge.backfill import backfill as run_backfill
-    from bridge.woocommerce.rest import WooRestError
+    from bridge.errors import Refused, WooRestError
 
-    settings = ctx.settings()
-    db = ctx.database()
+    runtime = ctx.runtime()
     start, end = _when(since), (_when(until) if until else None)
     bar: Any = None
 
@@ -277,15 +283,15 @@ def backfill(ctx: Context, shop: str, since: str, until: str | None) -> None:
         bar.update(1)
 
     try:
-        report = run_backfill(db, settings, shop, start, end, on_page=on_page)
-    except BackfillUnavailable as exc:
-        fail(str(exc), 2)
+        report = run_backfill(runtime.db, runtime.settings, shop, start, end, on_page=on_page)
+    except Refused as refusal:
+        fail_refused(refusal)
     except WooRestError as exc:
         fail(f"{shop}: {exc}", EXIT_UNAVAILABLE)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-        db.dispose()
+        runtime.close()
     click.echo(f"{shop}: {report.fetched} orders modified since {start:%Y-%m-%d %H:%M} UTC; "
                f"{report.stored} new or changed queued, {report.up_to_date} already up to date"
                + (f", {report.drafts} checkout drafts ignored" if report.drafts else ""))
@@ -319,13 +325,13 @@ def _missing_sqlite_file(database: Any) -> tuple[bool, str] | None:
 def check_config(ctx: Context) -> None:
     """Validate the configuration, then check the database and, per shop, that the upstream
     answers and accepts the credentials (and the WooCommerce REST API, if configured)."""
-    from bridge.errors import UpstreamAccountError, UpstreamError
-    from bridge.storage.database import Database
+    from bridge.errors import UpstreamAccountError, UpstreamError, WooRestAuthError, WooRestError
     from bridge.storage.migrate import current_revision, head_revision
-    from bridge.upstreams.registry import UpstreamRegistry
-    from bridge.woocommerce.rest import WooRestAuthError, WooRestClient, WooRestError
+    from bridge.wiring import Migrate
+    from bridge.woocommerce.rest import WooRestClient
 
-    settings = ctx.settings()
+    runtime = ctx.runtime(Migrate.NO)  # the database is only looked at, never migrated here
+    settings = runtime.settings
     click.echo(f"configuration: ok ({len(settings.shops)} shop(s), {settings.source})")
     problems: list[int] = []
 
@@ -339,17 +345,14 @@ def check_config(ctx: Context) -> None:
     if missing is not None:
         report("database", *missing)
     else:
-        db = Database.from_settings(settings.database)  # only looked at, never migrated here
         try:
-            current, head = current_revision(db), head_revision()
+            current, head = current_revision(runtime.db), head_revision()
             report("database", current == head, f"schema {current or 'empty'}, newest {head}"
                    + ("" if current == head else "; run `invoice-bridge migrate`"))
         except Exception as exc:
             report("database", False, str(exc).splitlines()[0], EXIT_UNAVAILABLE)
-        finally:
-            db.dispose()
 
-    upstreams = UpstreamRegistry(settings)
+    upstreams = runtime.upstreams
     for shop in settings.shops.values():
         try:
             report(f"{shop.id} upstream", True, upstreams.for_shop(shop.id).check_credentials())
@@ -368,6 +371,6 @@ def check_config(ctx: Context) -> None:
                 report(f"{shop.id} woocommerce", False, str(exc))
             except WooRestError as exc:
                 report(f"{shop.id} woocommerce", False, str(exc), EXIT_UNAVAILABLE)
-    upstreams.close()
+    runtime.close()
     if problems:
         sys.exit(max(problems))

@@ -11,24 +11,23 @@ from typing import Any
 import click
 
 from bridge.cli import EXIT_OK, EXIT_UNAVAILABLE, Context, cli, fail, pass_context
+from bridge.wiring import Migrate
 
 
 @cli.command()
 @pass_context
 def migrate(ctx: Context) -> None:
     """Create or upgrade the database schema to the newest migration."""
-    from bridge.storage.database import Database
     from bridge.storage.migrate import current_revision, upgrade
 
-    settings = ctx.settings()
-    db = Database.from_settings(settings.database)
+    runtime = ctx.runtime(Migrate.NO)
     try:
-        upgrade(db)
-        click.echo(f"database at revision {current_revision(db)}")
+        upgrade(runtime.db)
+        click.echo(f"database at revision {current_revision(runtime.db)}")
     except Exception as exc:
         fail(f"migration failed: {exc}", EXIT_UNAVAILABLE)
     finally:
-        db.dispose()
+        runtime.close()
 
 
 @cli.command()
@@ -56,19 +55,15 @@ def worker(ctx: Context) -> None:
     """Only the dispatcher (run beside `gunicorn 'app:create_app()'` for scale-out)."""
     from bridge import metrics
     from bridge.dispatch.worker import Worker
-    from bridge.storage.database import Database
-    from bridge.storage.migrate import upgrade
 
-    settings = ctx.settings()
-    db = Database.from_settings(settings.database)
-    if settings.database.auto_migrate:
-        upgrade(db)
-    metrics.register_shops(settings.shops)
-    instance = Worker(settings, db)
+    runtime = ctx.runtime(Migrate.IF_AUTO)
+    metrics.register_shops(runtime.settings.shops)
+    instance = Worker(runtime.settings, runtime.db, upstreams=runtime.upstreams,
+                      wake=runtime.wake)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: instance.stop())
     instance.run()
-    db.dispose()
+    runtime.close()
     _exit_without_waiting_for(instance.abandoned)
 
 

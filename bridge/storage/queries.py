@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridge.errors import invalid
 from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, OrderTask, WorkerHeartbeat
 
 
@@ -28,14 +29,10 @@ class RowFilter:
     search: str | None = None
 
 
-class BadCursor(ValueError):
-    pass
-
-
 #: a cursor this API returns is about 60 characters; anything much longer is not one of ours
 MAX_CURSOR_CHARS = 200
 _MAX_ROW_ID = 2**63 - 1  # BIGINT
-_NOT_OURS = "cursor: not a cursor this API returned"
+_NOT_OURS = "not a cursor this API returned"
 
 
 def encode_cursor(row: OrderSync) -> str:
@@ -44,23 +41,23 @@ def encode_cursor(row: OrderSync) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """(updated_at, id) from ``encode_cursor``'s text; ``BadCursor`` for anything else --
-    too long, nested, a non-integer or out-of-range id -- so that it is a 400, never a
-    database error."""
+    """(updated_at, id) from ``encode_cursor``'s text; a ``Refused`` naming ``cursor``
+    (invalid input) for anything else -- too long, nested, a non-integer or out-of-range id
+    -- so that it is a 400, never a database error."""
     if len(cursor) > MAX_CURSOR_CHARS:
-        raise BadCursor(f"{_NOT_OURS} (longer than {MAX_CURSOR_CHARS} characters)")
+        raise invalid("cursor", f"{_NOT_OURS} (longer than {MAX_CURSOR_CHARS} characters)")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError, binascii.Error, RecursionError) as exc:
-        raise BadCursor(_NOT_OURS) from exc
+        raise invalid("cursor", _NOT_OURS) from exc
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
             and type(value[1]) is int and 1 <= value[1] <= _MAX_ROW_ID):
-        raise BadCursor(_NOT_OURS)
+        raise invalid("cursor", _NOT_OURS)
     try:
         return datetime.fromisoformat(value[0]), value[1]
     except ValueError as exc:
-        raise BadCursor(_NOT_OURS) from exc
+        raise invalid("cursor", _NOT_OURS) from exc
 
 
 def list_rows(session: Session, where: RowFilter, *, limit: int = 50,

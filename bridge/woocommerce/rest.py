@@ -43,7 +43,12 @@ import requests
 import bridge
 from bridge.config.fields import is_loopback_url
 from bridge.config.model import WooRestSettings
-from bridge.errors import BridgeError
+from bridge.errors import (
+    WooRestAuthError,
+    WooRestError,
+    WooRestNotFound,
+    WooRestTransientError,
+)
 
 __all__ = [
     "AUTH_MODES",
@@ -71,39 +76,6 @@ AUTH_MODES = ("auto", "basic", "oauth")
 OAUTH_SIGNATURE_METHOD = "HMAC-SHA256"
 _OAUTH_HASHES = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
 _REST_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-class WooRestError(BridgeError):
-    """The WooCommerce REST API did not give us what we asked for."""
-
-    #: trying again later may help (server errors, timeouts, lost connections).
-    retryable: bool = False
-
-    def __init__(self, message: str | None = None, *, status: int | None = None,
-                 code: str | None = None) -> None:
-        super().__init__(message)
-        #: the HTTP status, None when no answer arrived.
-        self.status = status
-        #: WooCommerce's / WordPress's error ``code`` (``woocommerce_rest_cannot_view``...).
-        self.code = code
-
-
-class WooRestAuthError(WooRestError):
-    """WooCommerce refused the REST key (401/403): the key, its permissions or the way it is
-    sent must change; retrying will not help."""
-
-
-class WooRestNotFound(WooRestError):
-    """WooCommerce answered 404: no such order, or no REST route at that URL."""
-
-
-class WooRestTransientError(WooRestError):
-    """The shop failed in a way that may pass: a 5xx, a timeout, a lost connection, a 429."""
-
-    retryable = True
 
 
 #: substrings of WooCommerce's auth messages -> what the operator should check.

@@ -118,4 +118,7 @@ def test_usage_errors_exit_2(runner: CliRunner, config: Any) -> None:
     path = config()
     invoke(runner, path, "migrate")
     assert invoke(runner, path, "resync", "shop").exit_code == 2
+    for state in ("lost", "sending"):  # as the admin API: a 400 naming `state`
+        refused = invoke(runner, path, "resync", "shop", "--state", state)
+        assert refused.exit_code == 2 and "state: cannot resync" in refused.output
     assert invoke(runner, path, "backfill", "--shop", "shop", "--since", "soon").exit_code == 2

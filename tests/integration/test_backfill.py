@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridge.backfill import BackfillUnavailable, backfill
+from bridge.backfill import backfill
 from bridge.clock import FakeClock
 from bridge.config.model import Settings
 from bridge.dispatch.reconcile import Reconciler
 from bridge.dispatch.worker import Worker
+from bridge.errors import RefusalKind, Refused
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore, IncomingDelivery
@@ -122,8 +123,9 @@ def test_backfill_takes_newer_snapshots_and_skips_drafts(env: Any,
 
 
 def test_backfill_needs_a_rest_api(make_settings: Any, db: Database) -> None:
-    with pytest.raises(BackfillUnavailable, match=r"\[shops.woocommerce\]"):
+    with pytest.raises(Refused, match=r"\[shops.woocommerce\]") as refused:
         backfill(db, make_settings(), SHOP, START)
+    assert refused.value.kind == RefusalKind.INVALID
 
 
 def test_one_reconciliation_per_interval_across_workers(env: Any,

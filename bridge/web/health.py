@@ -24,7 +24,7 @@ from bridge.clock import utcnow
 from bridge.intake.backlog import intake_backlog
 from bridge.storage import queries
 from bridge.storage.migrate import head_revision, revision_of
-from bridge.web import current_runtime
+from bridge.web.runtime import current_runtime
 
 bp = Blueprint("health", __name__)
 
