@@ -190,7 +190,7 @@ def exposition(runtime: Any) -> bytes:
     system.register(SystemCollector(runtime))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counters = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counters)
+        multiprocess.MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
     else:
         counters = REGISTRY
     return generate_latest(counters) + generate_latest(system)

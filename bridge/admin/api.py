@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select
 
 from bridge import operations
@@ -22,9 +23,13 @@ from bridge.storage.models import Delivery, DispatchAttempt, ShopState, SyncEven
 from bridge.web.runtime import current_runtime, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/api")
-# before the routes below: their rules use it
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("order_id",
-                                                                      OrderIdConverter))
+
+
+# registered before the routes below: their rules use it
+@bp.record_once
+def _register_order_id_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("order_id", OrderIdConverter)
+
 
 #: The one route without a token: the API's description holds no data, and tools need it to
 #: learn how to authenticate.
@@ -39,7 +44,8 @@ def _authenticate() -> None:
 
 
 def _actor() -> str:
-    return request.environ["bridge.admin"]
+    actor: str = request.environ["bridge.admin"]
+    return actor
 
 
 @bp.get("/openapi.json")

@@ -10,6 +10,7 @@ before a final newline).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,11 +35,11 @@ class Matches(validate.Validator):
         self.pattern = re.compile(pattern)
         #: read by apispec (``field2pattern``): the pattern as the document states it
         self.regex = re.compile(f"^(?:{pattern})$")
-        self.error = error
+        self.message = error
 
     def __call__(self, value: str) -> str:
         if not self.pattern.fullmatch(value):
-            raise ValidationError(self.error)
+            raise ValidationError(self.message)
         return value
 
 
@@ -55,14 +56,15 @@ class Text(fields.String):
 
     def __init__(self, *, max_length: int, **kwargs: Any) -> None:
         # the order matters: the length is checked before the (linear) pattern
-        validators = [
+        validators: list[Callable[[Any], Any]] = [
             validate.Length(max=max_length, error=f"at most {max_length} characters"),
             Matches(f"{_NO_NUL}*{_NOT_BLANK}{_NO_NUL}*",
                     "must be a non-empty string (and hold no NUL)"),
             _no_lone_surrogate,
         ]
-        messages = {"invalid": "must be a non-empty string", "null": "must be a non-empty string",
-                    "required": "required"}
+        messages: dict[str, str | list[Any] | dict[Any, Any]] = {
+            "invalid": "must be a non-empty string", "null": "must be a non-empty string",
+            "required": "required"}
         super().__init__(validate=validators, error_messages=messages, **kwargs)
 
 

@@ -15,8 +15,9 @@ from functools import cache
 from typing import Any
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
+from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_instance
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields
 
 from bridge.admin import schemas
@@ -38,13 +39,13 @@ class _Converter(OpenAPIConverter):
     ``propertyNames`` and ``anyOf``)."""
 
     def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
-        jsonschema = super().schema2jsonschema(schema)
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
         instance = resolve_schema_instance(schema)
         if instance.unknown != EXCLUDE:
             jsonschema["additionalProperties"] = instance.unknown == INCLUDE
         return {**jsonschema, **getattr(instance, "schema_extra", {})}
 
-    def field2property(self, field: fields.Field) -> dict[str, Any]:
+    def field2property(self, field: fields.Field[Any]) -> dict[str, Any]:
         component = field.metadata.get("component")
         if component is not None:
             ref: dict[str, Any] = {"$ref": f"#/components/schemas/{component}"}

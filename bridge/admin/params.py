@@ -78,7 +78,8 @@ def load_query(schema: type[RequestSchema]) -> dict[str, Any]:
 
 def load(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)
+        return loaded
     except ValidationError as exc:
         raise _first_error(schema, exc.messages) from None
 

@@ -128,11 +128,13 @@ class BulkResyncRequest(RequestSchema):
             raise ValidationError("required (or order_ids)", field_name="state")
 
 
-class StateList(fields.List):
+class StateList(fields.List):  # type: ignore[type-arg]  # marshmallow types List as List[Any | None]
     """``state=failed,review&state=invalid`` -> ``["failed", "review", "invalid"]``; an
     unknown state is named."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[str]:
         if not isinstance(value, list):
             raise ValidationError("unknown state")
         parts = [part for text in value for part in str(text).split(",")]

@@ -20,7 +20,8 @@ _ROW_SUMMARY = schemas.SyncRowSummary()
 
 
 def row_view(row: OrderSync, *, with_payload: bool = False) -> dict[str, Any]:
-    return (_ROW if with_payload else _ROW_SUMMARY).dump(row)
+    view: dict[str, Any] = (_ROW if with_payload else _ROW_SUMMARY).dump(row)
+    return view
 
 
 def shop_view(shop: str, state: ShopState | None,

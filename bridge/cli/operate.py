@@ -24,7 +24,7 @@ from bridge.cli import (
 ATTENTION = ("failed", "review", "invalid")
 
 
-class OrderIdType(click.ParamType):
+class OrderIdType(click.ParamType):  # type: ignore[type-arg]
     """An order id in ASCII digits, 1 to 2^63 - 1 (click's INT, like ``int()``, also takes
     ``١١٨٧`` as 1187, and any size)."""
 
@@ -75,7 +75,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         fail(f"database unavailable: {str(exc).splitlines()[0]}", EXIT_UNAVAILABLE)
     finally:
         runtime.close()
-    report = {
+    report: dict[str, Any] = {
         "shops": [{
             "shop": shop_id,
             "rows_by_state": counts.get(shop_id, {}),
@@ -173,9 +173,9 @@ def resync(ctx: Context, shop: str, order_ids: tuple[int, ...], state: str | Non
     finally:
         runtime.close()
     click.echo(f"{shop}: {len(result.queued)} queued, {len(result.refused)} refused")
-    for refusal in result.refused:
-        click.secho(f"  {shop}/{refusal['order_id']}: refused ({refusal['code']}): "
-                    f"{refusal['message']}", fg="yellow", err=True)
+    for refused in result.refused:
+        click.secho(f"  {shop}/{refused['order_id']}: refused ({refused['code']}): "
+                    f"{refused['message']}", fg="yellow", err=True)
     if result.refused:
         sys.exit(EXIT_FAILED)
 

@@ -21,7 +21,8 @@ def attach(app: Flask, runtime: Runtime) -> None:
 
 
 def current_runtime() -> Runtime:
-    return current_app.extensions[EXTENSION]
+    runtime: Runtime = current_app.extensions[EXTENSION]
+    return runtime
 
 
 def get_session(*, write: bool = False) -> Session:
@@ -34,7 +35,8 @@ def get_session(*, write: bool = False) -> Session:
     if key not in g:
         db = current_runtime().db
         setattr(g, key, db.session() if write else db.reader_session())
-    return getattr(g, key)
+    session: Session = getattr(g, key)
+    return session
 
 
 def _close_sessions(_exc: BaseException | None) -> None:
