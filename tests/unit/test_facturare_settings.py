@@ -13,6 +13,7 @@ from bridge.errors import ConfigError
 from bridge.upstreams.facturare import assumptions
 from bridge.upstreams.facturare.settings import FacturareSettings
 from sandbox.config import bridge_config
+from sandbox.facturare import facturare_upstream
 
 
 def parse(tmp_path: Path, env: dict[str, str] | None = None, **upstream: Any) -> Any:
@@ -35,6 +36,11 @@ def test_the_key_from_the_environment_and_never_in_repr(tmp_path: Path) -> None:
     settings = parse(tmp_path, env={"FMD_KEY": "sk-live-123"}, api_key_env="FMD_KEY")
     assert settings.api_key == "sk-live-123"
     assert "sk-live-123" not in repr(settings)
+
+
+def test_the_simulator_section_loads(tmp_path: Path) -> None:
+    config = bridge_config(facturare_upstream("http://127.0.0.1:8766"), webhook_secret="s")
+    assert parse_settings(config, env={}, base_dir=tmp_path).shops["shop"].upstream.api_key
 
 
 @pytest.mark.parametrize(("upstream", "message"), [
