@@ -4,10 +4,11 @@ the loop records every answer (``recording.py``) -- and it decides three things 
 - the rate limit of the shop's upstream account (``ratelimit.py``) may hold it back;
 - a row whose lease could not outlast the longest request is not started at all (it would
   be reaped mid-flight and need a person), nor is one queued when the worker stops;
-- a row sent before (its ``attempts`` count is not 0: an earlier answer was lost, an error,
-  a killed worker) goes to an upstream that can look invoices up (``find_invoice``) as a
-  lookup first, and is created only if the invoice is not there: such a service never gets
-  a second invoice from us, and an unknown outcome settles itself.
+- a row sent before (``Claim.sent_before``: an earlier answer was lost, an error, a 429 or
+  401 page that proves nothing, a killed worker) goes to an upstream that can look invoices
+  up (``find_invoice``) as a lookup first, and is created only if the invoice is not there:
+  such a service never gets a second invoice from us, and an unknown outcome settles itself
+  (a lookup that finds nothing also settles the earlier ones: ``AttemptResult.checked``).
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ class Sender:
                 return AttemptResult(started, 0.0, unsent=(
                     "its lease would run out before the longest possible request"))
             t0 = time.perf_counter()
-            ref, error = None, None
+            ref, error, checked = None, None, False
             try:
-                ref = self._lookup_or_create(upstream, claim)
+                ref = self._look_up(upstream, claim)
+                if ref is None:
+                    checked = claim.sent_before and invoice_finder(upstream) is not None
+                    ref = upstream.create_invoice(claim.payload)
             except UpstreamError as exc:
                 error = exc
             except Exception as exc:  # our own bug; it may have happened after sending
@@ -68,19 +72,19 @@ class Sender:
             duration_ms = (time.perf_counter() - t0) * 1000
             if isinstance(error, UpstreamRateLimited):
                 self.limiter.block(account, error.retry_after or 1.0)
-            return AttemptResult(started, duration_ms, ref, error)
+            return AttemptResult(started, duration_ms, ref, error, checked=checked)
 
     @staticmethod
-    def _lookup_or_create(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef:
+    def _look_up(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef | None:
+        """The invoice, if the row was sent before and the upstream can say it holds one."""
         finder = invoice_finder(upstream)
-        if finder is not None and claim.attempts > 0:
-            try:
-                found = finder.find_invoice(claim.payload)
-            except UpstreamError as exc:
-                # A lookup creates nothing, whatever became of the request: the row's
-                # outcome is no more unknown than it was.
-                exc.ambiguous = False
-                raise
-            if found is not None:
-                return replace(found, existed=True, looked_up=True)
-        return upstream.create_invoice(claim.payload)
+        if finder is None or not claim.sent_before:
+            return None
+        try:
+            found = finder.find_invoice(claim.payload)
+        except UpstreamError as exc:
+            # A lookup creates nothing, whatever became of the request: the row's outcome is
+            # no more unknown than it was.
+            exc.ambiguous = False
+            raise
+        return replace(found, existed=True, looked_up=True) if found is not None else None

@@ -22,6 +22,7 @@ from bridge.intake.store import DeliveryStore, IncomingDelivery
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import DispatchAttempt, OrderSync, ShopState
+from bridge.storage.repository import set_shop_paused
 from bridge.woocommerce.php_json import php_json_encode
 from sandbox.config import merge
 from sandbox.facturare import FacturareState, RunningSimulator, run_simulator
@@ -103,6 +104,10 @@ def test_orders_become_invoices_that_total_what_the_buyer_pays(env: Env) -> None
     # 2001, 2004 and 2006 are the same buyer with the same details: one customer
     customers = env.simulator.state.listing(KEY, "customers")
     assert len(customers) == 4
+    # a first send is not looked up (nothing can exist yet): one GET per order, the customer's
+    reads = [entry["path"] for entry in env.simulator.state.request_log()
+             if entry["method"] == "GET"]
+    assert reads == ["/customers"] * len(orders)
     same = {invoice["customer"] for order_id in (2001, 2004, 2006)
             for invoice in env.invoices(order_id)}
     assert len(same) == 1
@@ -124,6 +129,9 @@ LOST = [
     pytest.param("malformed", {}, 1, id="html-201"),
     pytest.param("empty", {}, 1, id="empty-201"),
     pytest.param("gateway_after_create", {"status": 504}, 1, id="gateway-504-after-create"),
+    # a gateway's 429 or 401 page proves nothing either: the invoice may exist
+    pytest.param("gateway_after_create", {"status": 429}, 1, id="gateway-429-after-create"),
+    pytest.param("gateway_after_create", {"status": 401}, 1, id="gateway-401-after-create"),
     pytest.param("reset", {}, 0, id="reset-before-processing"),
     pytest.param("gateway", {}, 0, id="gateway-502-before-processing"),
 ]
@@ -140,6 +148,8 @@ def test_a_lost_answer_is_looked_up_never_sent_blindly(env: Env, clock: FakeCloc
     row = env.row(order_id)
     assert row.state == "retrying" and len(env.invoices(order_id)) == created
     clock.advance(3600)
+    with env.db.transaction() as session:  # an operator resumes a shop the 401 page paused
+        set_shop_paused(session, SHOP, False, None)
     env.worker.drain()
     row = env.row(order_id)
     [invoice] = env.invoices(order_id)  # exactly one, whatever happened
@@ -194,3 +204,22 @@ def test_a_wrong_base_url_pauses_the_shop(db_url: str, simulator: RunningSimulat
         assert state is not None and state.paused and "HTTP 404" in state.paused_reason
     finally:
         env.db.dispose()
+
+
+def test_a_lookup_that_finds_nothing_settles_an_earlier_unknown_outcome(
+        env: Env, clock: FakeClock) -> None:
+    """A reset leaves the first send's outcome unknown; the next attempt looks first, finds no
+    invoice, and its create is refused by facturare.md itself: no invoice exists, so the row
+    is failed with the reason -- not review."""
+    env.simulator.state.configure(customer_faults=False)
+    env.simulator.state.add_fault("reset", times=1)
+    [order_id] = env.send(build_order(order_id=3006))
+    env.worker.turn(dispatch_wait=True)
+    assert env.outcomes(order_id) == ["retry_unknown"]
+    env.simulator.state.add_fault("400", times=1)
+    clock.advance(3600)
+    env.worker.drain()
+    row = env.row(order_id)
+    assert env.invoices(order_id) == []
+    assert row.state == "failed" and row.last_http_status == 400
+    assert "earlier attempt" not in row.last_error
