@@ -27,6 +27,9 @@ RUNS = [
                  marks=PG),
     pytest.param("econt", "postgres", 4, "unknown", 150, False, id="econt-postgres-unknown",
                  marks=PG),
+    pytest.param("facturare", "sqlite", 1, "unknown", 150, True, id="facturare-sqlite"),
+    pytest.param("facturare", "postgres", 4, "unknown", 200, True, id="facturare-postgres",
+                 marks=PG),
 ]
 
 

@@ -7,8 +7,8 @@ The body is two requests' worth -- the customer to find or create, and the invoi
                   "address1": "...", "city": "Bălți", "country": "MD", "tax_id": "1012600034562",
                   "metadata": {"invoice_bridge_customer": "3f9c...", "idno": "1012600034562"}},
      "invoice": {"currency": "mdl", "date": 1741970527, "purchase_order": "2002",
-                 "items": [{"name": "...", "quantity": "9", "unit_cost": "427.50",
-                            "taxes": [{"amount": "769.50", "rate": "20", "inclusive": false}]},
+                 "items": [{"name": "...", "quantity": "10", "unit_cost": "427.50",
+                            "taxes": [{"amount": "855.00", "rate": "20", "inclusive": false}]},
                            ...],
                  "metadata": {"invoice_bridge_order": "shop:2002"}}}
 
@@ -147,8 +147,7 @@ def unit_cost_for(total: Decimal, quantity: Decimal, currency: str) -> Decimal |
 
 def _number(value: Decimal) -> str:
     """A quantity or a rate as plain text without trailing zeros: 3, 1.5, 20."""
-    text = f"{value.normalize():f}"
-    return text
+    return f"{value.normalize():f}"
 
 
 def _check_decimals(draft: InvoiceDraft) -> None:
