@@ -33,7 +33,7 @@ import hashlib
 import hmac
 import http.client
 import math
-import select
+import selectors
 import socket
 import ssl
 import threading
@@ -391,7 +391,10 @@ def _server_allows_body(conn: http.client.HTTPConnection, deadline: _Deadline) -
     sock = conn.sock
     if sock is None or isinstance(sock, ssl.SSLSocket):
         return True  # TLS records cannot be peeked at; just send the body
-    ready, _, _ = select.select([sock], [], [], min(EXPECT_CONTINUE_WAIT, deadline.remaining()))
+    # a selector, not select.select(): that refuses descriptors numbered 1024 and above
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        ready = selector.select(min(EXPECT_CONTINUE_WAIT, deadline.remaining()))
     if not ready:
         return True  # libcurl gives up waiting and sends the body anyway
     head = sock.recv(12, socket.MSG_PEEK)
