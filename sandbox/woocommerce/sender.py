@@ -391,7 +391,7 @@ def _server_allows_body(conn: http.client.HTTPConnection, deadline: _Deadline) -
     sock = conn.sock
     if sock is None or isinstance(sock, ssl.SSLSocket):
         return True  # TLS records cannot be peeked at; just send the body
-    # a selector, not select.select(): that refuses descriptors numbered 1024 and above
+    # selectors, not select.select(): that refuses descriptors past 1024 (FD_SETSIZE)
     with selectors.DefaultSelector() as selector:
         selector.register(sock, selectors.EVENT_READ)
         ready = selector.select(min(EXPECT_CONTINUE_WAIT, deadline.remaining()))
