@@ -16,10 +16,8 @@
 - other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
   or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
 - permanent rejections (other 4xx): ``failed`` with the upstream's message (``review`` if
-  the outcome of this or an earlier attempt is unknown).
-
-An attempt that looked the invoice up first and found none (``AttemptResult.checked``) has
-settled every earlier unknown outcome: only its own answer decides.
+  the outcome of this or an earlier attempt is unknown -- an earlier one is not, when this
+  attempt began with a lookup that found no invoice).
 
 docs/guarantees.md explains the same in plain words.
 """
@@ -64,8 +62,9 @@ class AttemptResult:
     error: UpstreamError | None = None
     #: why the request was never sent (the worker stopping, a lease too short to start on)
     unsent: str | None = None
-    #: a lookup before this send found no invoice: no earlier attempt created one
-    checked: bool = False
+    #: this attempt began by looking the invoice up (``find_invoice``) and found none: no
+    #: earlier attempt whose outcome was unknown created it, so a refusal now is ``failed``
+    unknowns_settled: bool = False
 
     @property
     def http_status(self) -> int | None:
@@ -212,7 +211,7 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
             log.error("shop dispatch paused", extra={"shop": row.shop, "reason": reason})
-    settled = result.checked
+    settled = result.unknowns_settled
     withdrawn = no_longer_invoiced(row, shop)
     if withdrawn is not None:  # decided now, not at a retry that should never be sent
         row.attempts += 1
@@ -288,7 +287,7 @@ def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
     """Stop a row whose order is no longer to be invoiced instead of sending it again:
     ``skipped`` when nothing can exist upstream, else ``review`` (the invoice may exist and
     would have to be cancelled there; a person checks). Returns the attempt outcome.
-    ``settled``: a lookup in this attempt found no invoice, so earlier attempts made none."""
+    ``settled``: a lookup at the start of this attempt found no invoice."""
     unknown_now = interrupted is not None or (error is not None and error.ambiguous)
     if unknown_now or (not settled and _had_unknown_outcome(session, row)):
         which = "this attempt's" if unknown_now else "an earlier attempt's"
@@ -329,7 +328,7 @@ def _fail_unless_unknown(session: Session, row: OrderSync, reason: str, *,
     """``failed`` means "no invoice upstream". If any attempt since the row was last queued
     may have created one (a lost answer, a killed worker), that is not known: stop in
     ``review`` instead, so nobody re-sends it believing it was never invoiced -- unless this
-    attempt looked the invoice up first and found none (``settled``)."""
+    attempt began with a lookup that found no invoice (``settled``), which is knowing."""
     if unknown_now or (not settled and _had_unknown_outcome(session, row)):
         lifecycle.to_review(row, (
             f"{reason}. An earlier attempt's outcome is unknown, so the invoice may exist "

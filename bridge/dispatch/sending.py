@@ -8,7 +8,7 @@ the loop records every answer (``recording.py``) -- and it decides three things 
   401 page that proves nothing, a killed worker) goes to an upstream that can look invoices
   up (``find_invoice``) as a lookup first, and is created only if the invoice is not there:
   such a service never gets a second invoice from us, and an unknown outcome settles itself
-  (a lookup that finds nothing also settles the earlier ones: ``AttemptResult.checked``).
+  (a lookup that finds nothing settles the earlier ones too: ``unknowns_settled``).
 """
 
 from __future__ import annotations
@@ -57,11 +57,12 @@ class Sender:
                 return AttemptResult(started, 0.0, unsent=(
                     "its lease would run out before the longest possible request"))
             t0 = time.perf_counter()
-            ref, error, checked = None, None, False
+            ref, error, settled = None, None, False
             try:
                 ref = self._look_up(upstream, claim)
                 if ref is None:
-                    checked = claim.sent_before and invoice_finder(upstream) is not None
+                    # a lookup that found nothing settles every earlier unknown outcome
+                    settled = claim.sent_before and invoice_finder(upstream) is not None
                     ref = upstream.create_invoice(claim.payload)
             except UpstreamError as exc:
                 error = exc
@@ -72,19 +73,20 @@ class Sender:
             duration_ms = (time.perf_counter() - t0) * 1000
             if isinstance(error, UpstreamRateLimited):
                 self.limiter.block(account, error.retry_after or 1.0)
-            return AttemptResult(started, duration_ms, ref, error, checked=checked)
+            return AttemptResult(started, duration_ms, ref, error, unknowns_settled=settled)
 
     @staticmethod
     def _look_up(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef | None:
-        """The invoice, if the row was sent before and the upstream can say it holds one."""
+        """The invoice of a row sent before, if the upstream can be asked and has it."""
         finder = invoice_finder(upstream)
-        if finder is None or not claim.sent_before:
-            return None
-        try:
-            found = finder.find_invoice(claim.payload)
-        except UpstreamError as exc:
-            # A lookup creates nothing, whatever became of the request: the row's outcome is
-            # no more unknown than it was.
-            exc.ambiguous = False
-            raise
-        return replace(found, existed=True, looked_up=True) if found is not None else None
+        if finder is not None and claim.sent_before:
+            try:
+                found = finder.find_invoice(claim.payload)
+            except UpstreamError as exc:
+                # A lookup creates nothing, whatever became of the request: the row's
+                # outcome is no more unknown than it was.
+                exc.ambiguous = False
+                raise
+            if found is not None:
+                return replace(found, existed=True, looked_up=True)
+        return None
