@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from sandbox.contract import UpstreamSandbox
 from sandbox.econt.service import ECONT_SANDBOX
 from sandbox.facturagem.service import FACTURAGEM_SANDBOX
+from sandbox.facturare.service import FACTURARE_SANDBOX
 
 SANDBOXES: Mapping[str, UpstreamSandbox] = {upstream.kind: upstream for upstream in (
     ECONT_SANDBOX,
     FACTURAGEM_SANDBOX,
+    FACTURARE_SANDBOX,
 )}

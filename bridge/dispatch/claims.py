@@ -36,6 +36,10 @@ class Claim:
     first_attempt_at: datetime | None
     lease_owner: str
     lease_until: datetime
+    #: claimed before since it was last queued afresh: a request may have reached the
+    #: upstream -- also when it did not count as an attempt (a 429 or a paused shop whose
+    #: answer proved nothing), so an upstream that can look invoices up is asked first
+    sent_before: bool = False
 
 
 def _claim_statement() -> Any:
@@ -89,8 +93,11 @@ def claim_in(connection: Connection, *, shops: Sequence[str], worker_id: str, li
     rows = connection.execute(_CLAIM, {
         "now": now, "shops": list(shops), "limit": limit, "owner": owner,
         "until": until}).all()
+    # first_attempt_at is set by the first claim (coalesce above) and cleared only when the
+    # row is queued afresh: set before this claim means a request went out before
     claims = [Claim(r.id, r.shop, r.order_id, r.payload, r.content_hash, r.attempts,
-                    r.first_attempt_at, owner, until) for r in rows]
+                    r.first_attempt_at, owner, until,
+                    sent_before=r.attempts > 0 or r.first_attempt_at != now) for r in rows]
     return sorted(claims, key=lambda c: c.sync_id)
 
 

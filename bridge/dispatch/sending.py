@@ -4,10 +4,11 @@ the loop records every answer (``recording.py``) -- and it decides three things 
 - the rate limit of the shop's upstream account (``ratelimit.py``) may hold it back;
 - a row whose lease could not outlast the longest request is not started at all (it would
   be reaped mid-flight and need a person), nor is one queued when the worker stops;
-- a row sent before (its ``attempts`` count is not 0: an earlier answer was lost, an error,
-  a killed worker) goes to an upstream that can look invoices up (``find_invoice``) as a
-  lookup first, and is created only if the invoice is not there: such a service never gets
-  a second invoice from us, and an unknown outcome settles itself.
+- a row sent before (``Claim.sent_before``: an earlier answer was lost, an error, a 429 or
+  401 page that proves nothing, a killed worker) goes to an upstream that can look invoices
+  up (``find_invoice``) as a lookup first, and is created only if the invoice is not there:
+  such a service never gets a second invoice from us, and an unknown outcome settles itself
+  (a lookup that finds nothing settles the earlier ones too: ``unknowns_settled``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Sender:
                 ref = self._look_up(upstream, claim)
                 if ref is None:
                     # a lookup that found nothing settles every earlier unknown outcome
-                    settled = claim.attempts > 0 and invoice_finder(upstream) is not None
+                    settled = claim.sent_before and invoice_finder(upstream) is not None
                     ref = upstream.create_invoice(claim.payload)
             except UpstreamError as exc:
                 error = exc
@@ -78,7 +79,7 @@ class Sender:
     def _look_up(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef | None:
         """The invoice of a row sent before, if the upstream can be asked and has it."""
         finder = invoice_finder(upstream)
-        if finder is not None and claim.attempts > 0:
+        if finder is not None and claim.sent_before:
             try:
                 found = finder.find_invoice(claim.payload)
             except UpstreamError as exc:

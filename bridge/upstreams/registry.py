@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bridge.config.model import Settings
-from bridge.upstreams import econt, facturagem
+from bridge.upstreams import econt, facturagem, facturare
 from bridge.upstreams.http import HttpClient
 from bridge.upstreams.plugin import UpstreamPlugin
 from bridge.upstreams.port import InvoiceUpstream
@@ -19,6 +19,7 @@ from bridge.upstreams.port import InvoiceUpstream
 PLUGINS: Mapping[str, UpstreamPlugin] = {plugin.kind: plugin for plugin in (
     econt.PLUGIN,
     facturagem.PLUGIN,
+    facturare.PLUGIN,
 )}
 
 

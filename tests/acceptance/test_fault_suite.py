@@ -30,6 +30,9 @@ RUNS = [
     pytest.param("facturagem", "sqlite", 1, "unknown", 150, True, id="facturagem-sqlite"),
     pytest.param("facturagem", "postgres", 4, "unknown", 200, True, id="facturagem-postgres",
                  marks=PG),
+    pytest.param("facturare", "sqlite", 1, "unknown", 150, True, id="facturare-sqlite"),
+    pytest.param("facturare", "postgres", 4, "unknown", 200, True, id="facturare-postgres",
+                 marks=PG),
 ]
 
 

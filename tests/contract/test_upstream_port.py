@@ -42,6 +42,7 @@ from bridge.upstreams.port import (
 from sandbox.contract import Fault, Harness, RunningUpstream
 from sandbox.econt.harness import ECONT_HARNESS
 from sandbox.facturagem.harness import FACTURAGEM_HARNESS
+from sandbox.facturare.harness import FACTURARE_HARNESS
 from sandbox.memory import MEMORY_HARNESS
 from sandbox.woocommerce.samples import build_order
 
@@ -49,6 +50,7 @@ HARNESSES = [
     MEMORY_HARNESS,
     ECONT_HARNESS,
     FACTURAGEM_HARNESS,
+    FACTURARE_HARNESS,
 ]
 
 SHOP = ShopSettings(id="shop", webhook_secret="s", upstream=EcontSettings(

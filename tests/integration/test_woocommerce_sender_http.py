@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 import socketserver
 import threading
@@ -465,3 +466,18 @@ def test_ping_timeout(server: RecordingServer) -> None:
     result = make_webhook(server.url()).ping(timeout=0.3)
     assert (result.status_code, result.ok) == (0, False)
     assert "timed out" in (result.error or "")
+
+
+def test_expect_continue_works_with_more_than_1024_open_descriptors(
+    server: RecordingServer,
+) -> None:
+    """select() refuses a descriptor numbered 1024 or more ("filedescriptor out of range");
+    a long test run, or a busy process, has that many open."""
+    ballast = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        result = make_webhook(server.url(), expect_continue=True).deliver(
+            "order.updated", example_order())
+    finally:
+        for descriptor in ballast:
+            os.close(descriptor)
+    assert result.ok, result.error
