@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bridge.config.model import Settings
-from bridge.upstreams import econt
+from bridge.upstreams import econt, fakturoid
 from bridge.upstreams.http import HttpClient
 from bridge.upstreams.plugin import UpstreamPlugin
 from bridge.upstreams.port import InvoiceUpstream
 
 PLUGINS: Mapping[str, UpstreamPlugin] = {plugin.kind: plugin for plugin in (
     econt.PLUGIN,
+    fakturoid.PLUGIN,
 )}
 
 
