@@ -8,7 +8,9 @@ from collections.abc import Mapping
 
 from sandbox.contract import UpstreamSandbox
 from sandbox.econt.service import ECONT_SANDBOX
+from sandbox.fakturoid.service import FAKTUROID_SANDBOX
 
 SANDBOXES: Mapping[str, UpstreamSandbox] = {upstream.kind: upstream for upstream in (
     ECONT_SANDBOX,
+    FAKTUROID_SANDBOX,
 )}

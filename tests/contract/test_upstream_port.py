@@ -41,12 +41,14 @@ from bridge.upstreams.port import (
 )
 from sandbox.contract import Fault, Harness, RunningUpstream
 from sandbox.econt.harness import ECONT_HARNESS
+from sandbox.fakturoid.harness import FAKTUROID_HARNESS
 from sandbox.memory import MEMORY_HARNESS
 from sandbox.woocommerce.samples import build_order
 
 HARNESSES = [
     MEMORY_HARNESS,
     ECONT_HARNESS,
+    FAKTUROID_HARNESS,
 ]
 
 SHOP = ShopSettings(id="shop", webhook_secret="s", upstream=EcontSettings(
