@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from marshmallow import ValidationError, fields
@@ -23,7 +23,7 @@ PRICE_MODES = ("auto", "with_vat", "without_vat")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 MAX_TABLE_ENTRIES = 100
-MAX_EXCHANGE_RATE = Decimal(10) ** 9
+_RATE = re.compile(rf"^[0-9]{{1,9}}(?:\.[0-9]{{1,{assumptions.MAX_PRICE_PLACES}}})?$")
 
 #: WooCommerce gateway id -> Fakturoid payment method, for the gateways WooCommerce ships and
 #: the most common card and PayPal plug-ins; ``payment_methods`` adds or overrides entries.
@@ -109,15 +109,11 @@ class RateTable(fields.Field):
 def _rate(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f'write the rate as a string, e.g. "24.35"; got {value!r}')
-    try:
-        rate = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    if not rate.is_finite() or rate <= 0 or rate >= MAX_EXCHANGE_RATE:
-        raise ValueError(f"must be a positive number; got {value!r}")
-    if -rate.as_tuple().exponent > assumptions.MAX_PRICE_PLACES:  # type: ignore[operator]
-        raise ValueError(f"at most {assumptions.MAX_PRICE_PLACES} decimal places; got {value!r}")
-    return rate
+    text = str(value).strip()
+    if not _RATE.match(text) or Decimal(text) <= 0:
+        raise ValueError(f"must be a positive number with at most "
+                         f"{assumptions.MAX_PRICE_PLACES} decimal places; got {value!r}")
+    return Decimal(text)
 
 
 class MethodTable(fields.Field):
@@ -142,55 +138,60 @@ class MethodTable(fields.Field):
         return tuple(sorted(value.items()))
 
 
+def _check_slug(value: str) -> None:
+    if not _SLUG.match(value):
+        raise ValidationError(
+            "must be the account name from Fakturoid's web address (1-100 letters, digits, '-' "
+            f"or '_'); got {value[:100]!r}")
+
+
+def _check_user_agent(value: str) -> None:
+    if not assumptions.USER_AGENT_PATTERN.match(value):
+        raise ValidationError(
+            f'must be "{assumptions.USER_AGENT_FORMAT}": your application\'s name and a '
+            f"technical contact e-mail in parentheses (Fakturoid requires it); got "
+            f"{value[:200]!r}")
+
+
+def _check_currency(value: str) -> None:
+    try:
+        normalise_currency(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _one_of(choices: tuple[str, ...]) -> Any:
+    def check(value: str) -> None:
+        if value and value not in choices:
+            raise ValidationError(f"must be one of {', '.join(choices)} (or left out for the "
+                                  f"account's default); got {value[:100]!r}")
+    return check
+
+
 class FakturoidSection(UpstreamSection):
     model = FakturoidSettings
     default_base_url = assumptions.DEFAULT_BASE_URL
     #: [ASSUMPTION] invoice custom_id is not unique: a repeated order is a second invoice
     repeated_order_choices = ("unknown", "create_new")
 
-    account_slug = Text(required=True)
+    account_slug = Text(required=True, validate=_check_slug)
     client_id = Secret(required=True)
     client_secret = Secret(required=True)
-    user_agent = Text(required=True)
+    user_agent = Text(required=True, validate=_check_user_agent)
     vat_price_mode = Text(choices=PRICE_MODES, load_default="auto")
-    account_currency = Text(load_default="CZK")
+    account_currency = Text(load_default="CZK", validate=_check_currency)
     exchange_rates = RateTable(load_default=())
     payment_methods = MethodTable(load_default=())
-    payment_method_default = Text(load_default="")
-    language = Text(load_default="")
+    payment_method_default = Text(load_default="",
+                                  validate=_one_of(assumptions.PAYMENT_METHODS))
+    language = Text(load_default="", validate=_one_of(assumptions.LANGUAGES))
     due = WholeNumber(minimum=0, load_default=None)
     rate_limit = Number(load_default=1.5)
     rate_burst = WholeNumber(minimum=1, load_default=5)
 
     def finish(self, data: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, Any] = {}
-        try:
-            data = super().finish(data)
-        except ValidationError as exc:
-            errors.update(exc.messages)  # type: ignore[arg-type]
-        if not _SLUG.match(data["account_slug"]):
-            errors["account_slug"] = [
-                "must be the account name from Fakturoid's web address (1-100 letters, digits,"
-                f" '-' or '_'); got {data['account_slug']!r}"]
-        if not assumptions.USER_AGENT_PATTERN.match(data["user_agent"]):
-            errors["user_agent"] = [
-                f'must be "{assumptions.USER_AGENT_FORMAT}": your application\'s name and a '
-                "technical contact e-mail in parentheses (Fakturoid requires it); got "
-                f"{data['user_agent'][:200]!r}"]
-        try:
-            data["account_currency"] = normalise_currency(data["account_currency"])
-        except ValueError as exc:
-            errors["account_currency"] = [str(exc)]
-        if data["language"] and data["language"] not in assumptions.LANGUAGES:
-            errors["language"] = [f"must be one of {', '.join(assumptions.LANGUAGES)} (or left "
-                                  f"out for the account's default); got {data['language']!r}"]
-        default = data["payment_method_default"]
-        if default and default not in assumptions.PAYMENT_METHODS:
-            errors["payment_method_default"] = [
-                f"must be one of {', '.join(assumptions.PAYMENT_METHODS)} (or left out for the "
-                f"account's default); got {default!r}"]
-        if errors:
-            raise ValidationError(errors)
+        data = super().finish(data)
+        data["account_currency"] = normalise_currency(data["account_currency"])
         data["payment_methods"] = tuple(sorted(
             {**dict(DEFAULT_PAYMENT_METHODS), **dict(data["payment_methods"])}.items()))
         return data
