@@ -67,7 +67,8 @@ def create_simulator_app(state: SimulatorState | None = None) -> Flask:
             "at": datetime.now(UTC).isoformat(), "method": request.method,
             "path": request.path, "status": None if killed else response.status_code,
             "outcome": g.get("outcome", "ok" if response.status_code < 400 else "error"),
-            "fault": g.get("fault"), "order_id": g.get("order_id")})
+            "fault": g.get("fault"), "order_id": g.get("order_id"),
+            "user_agent": (request.headers.get("User-Agent") or "")[:200]})
         return response
 
     app.add_url_rule(fak.TOKEN_PATH, "token", lambda: token(state), methods=["POST"])

@@ -61,7 +61,7 @@ def unknown_fields(body: Mapping[str, Any], allowed: frozenset[str], prefix: str
     read-only total) is refused so that an adapter sending it is caught."""
     for key in body:
         if key not in allowed:
-            problems.setdefault(f"{prefix}{key}", []).append("is not a writable attribute")
+            _add(problems, f"{prefix}{key}", "is not a writable attribute")
 
 
 def check_subject(body: Mapping[str, Any]) -> Problems:
@@ -132,6 +132,13 @@ def check_invoice(body: Mapping[str, Any], *, account_currency: str, vat_payer: 
     return problems
 
 
+def _add(problems: Problems, key: str, message: str) -> None:
+    """One message per field, however many lines share it (as Rails lists them)."""
+    messages = problems.setdefault(key, [])
+    if message not in messages:
+        messages.append(message)
+
+
 def _check_lines(lines: object, vat_payer: bool, problems: Problems) -> None:
     # [ASSUMPTION, ours] an invoice needs at least one line (the docs do not say)
     if not isinstance(lines, list) or not lines:
@@ -147,21 +154,21 @@ def _check_lines(lines: object, vat_payer: bool, problems: Problems) -> None:
         unknown_fields(line, LINE_FIELDS, "lines.", problems)
         name = line.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.setdefault("lines.name", []).append(BLANK)  # [DOC] required
+            _add(problems, "lines.name", BLANK)  # [DOC] required
         if "unit_price" not in line:
-            problems.setdefault("lines.unit_price", []).append(BLANK)  # [DOC] required
+            _add(problems, "lines.unit_price", BLANK)  # [DOC] required
         elif price_of(line["unit_price"]) is None:
-            problems.setdefault("lines.unit_price", []).append("is not a number")
+            _add(problems, "lines.unit_price", "is not a number")
         if "quantity" in line and price_of(line["quantity"]) is None:
-            problems.setdefault("lines.quantity", []).append("is not a number")
+            _add(problems, "lines.quantity", "is not a number")
         rate = decimal_of(line.get("vat_rate", 0))
         if rate is None or rate < 0 or rate >= 100:
-            problems.setdefault("lines.vat_rate", []).append("is not a number")
+            _add(problems, "lines.vat_rate", "is not a number")
         elif rate and not vat_payer:
             key, message = fak.NON_ZERO_VAT_FOR_NON_PAYER
-            problems.setdefault(key, []).append(message)
+            _add(problems, key, message)
         if line.get("unit_name") is not None and not _text(line["unit_name"]):
-            problems.setdefault("lines.unit_name", []).append("must be a string")
+            _add(problems, "lines.unit_name", "must be a string")
 
 
 def check_payment(body: Mapping[str, Any]) -> Problems:

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bridge.errors import (
+    UpstreamAccountError,
     UpstreamAuthError,
     UpstreamError,
     UpstreamRejected,
@@ -145,7 +146,7 @@ class FakturoidUpstream:
                    f"{self.settings.account_slug!r} ({account.get('name') or 'no name'}), "
                    f"currency {currency}, {vat_mode}")
         if isinstance(currency, str) and currency != self.settings.account_currency:
-            raise UpstreamRejected(
+            raise UpstreamAccountError(
                 f"{summary}; but account_currency is {self.settings.account_currency}: set it "
                 f"to {currency} (invoices in {currency} need no exchange rate)")
         return summary
@@ -157,7 +158,8 @@ class FakturoidUpstream:
                 "mark_document_as_paid": True}
         path = fak.PAYMENTS_PATH.format(id=_path_id(payment.invoice_id))
         try:
-            response = self.api.create(path, body, what=f"paying invoice {payment.invoice_id}")
+            response = self.api.create(path, body, what=f"paying invoice {payment.invoice_id}",
+                                       one_invoice=payment.invoice_id)
         except UpstreamAuthError as exc:
             # [DOC] 403 "Payment cannot be added to already paid invoice": done already?
             if exc.http_status == 403 and not exc.ambiguous:

@@ -83,9 +83,10 @@ class FakturoidApi:
         return records
 
     def create(self, path: str, body: Any, *, what: str,
-               params: Mapping[str, Any] | None = None,
-               expect: tuple[int, ...] = (201,)) -> requests.Response:
-        return self.call("POST", path, what=what, body=body, params=params, expect=expect)
+               params: Mapping[str, Any] | None = None, expect: tuple[int, ...] = (201,),
+               one_invoice: str | None = None) -> requests.Response:
+        return self.call("POST", path, what=what, body=body, params=params, expect=expect,
+                         one_invoice=one_invoice)
 
     def created(self, response: requests.Response, *, what: str) -> dict[str, Any]:
         """The record a 201 answer carries (it must have an id): anything else after a
