@@ -16,7 +16,8 @@
 - other transient failures: ``retrying`` with backoff; when retries run out, ``failed`` --
   or ``review`` if any attempt's outcome was unknown, since the invoice may exist;
 - permanent rejections (other 4xx): ``failed`` with the upstream's message (``review`` if
-  the outcome of this or an earlier attempt is unknown).
+  the outcome of this or an earlier attempt is unknown -- unless a lookup just before this
+  attempt found no invoice: then no earlier attempt created one).
 
 docs/guarantees.md explains the same in plain words.
 """
@@ -61,6 +62,9 @@ class AttemptResult:
     error: UpstreamError | None = None
     #: why the request was never sent (the worker stopping, a lease too short to start on)
     unsent: str | None = None
+    #: a lookup (``find_invoice``) just before this attempt's create found no invoice: the
+    #: outcomes of earlier attempts are settled -- none of them created one
+    none_found: bool = False
 
     @property
     def http_status(self) -> int | None:
@@ -207,10 +211,11 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
             log.error("shop dispatch paused", extra={"shop": row.shop, "reason": reason})
+    settled = result.none_found  # earlier unknown outcomes no longer count
     withdrawn = no_longer_invoiced(row, shop)
     if withdrawn is not None:  # decided now, not at a retry that should never be sent
         row.attempts += 1
-        return _withdraw(session, row, withdrawn, error=error)
+        return _withdraw(session, row, withdrawn, error=error, settled=settled)
     if error.ambiguous and not settles_unknown_outcomes(upstream):
         row.attempts += 1
         lifecycle.to_review(row, (
@@ -228,19 +233,19 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
     if isinstance(error, UpstreamRateLimited):
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
                                     retry_after=error.retry_after, count=False,
-                                    unknown_now=error.ambiguous)
+                                    unknown_now=error.ambiguous, settled=settled)
         if outcome == AttemptOutcome.THROTTLED and error.ambiguous:
             return AttemptOutcome.THROTTLE_UNKNOWN
         return outcome
     row.attempts += 1
     if error.retryable:
         outcome = _retry_or_give_up(session, row, policy, now, str(error),
-                                    unknown_now=error.ambiguous)
+                                    unknown_now=error.ambiguous, settled=settled)
         if outcome == AttemptOutcome.RETRY and error.ambiguous:
             return AttemptOutcome.RETRY_UNKNOWN
         return outcome
     _fail_unless_unknown(session, row, f"rejected by {upstream.kind}: {error}",
-                         unknown_now=error.ambiguous)
+                         unknown_now=error.ambiguous, settled=settled)
     return AttemptOutcome.REJECTED
 
 
@@ -277,12 +282,13 @@ def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn |
 
 
 def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
-              error: UpstreamError | None, interrupted: str | None = None) -> AttemptOutcome:
+              error: UpstreamError | None, interrupted: str | None = None,
+              settled: bool = False) -> AttemptOutcome:
     """Stop a row whose order is no longer to be invoiced instead of sending it again:
     ``skipped`` when nothing can exist upstream, else ``review`` (the invoice may exist and
     would have to be cancelled there; a person checks). Returns the attempt outcome."""
     unknown_now = interrupted is not None or (error is not None and error.ambiguous)
-    if unknown_now or _had_unknown_outcome(session, row):
+    if unknown_now or (not settled and _had_unknown_outcome(session, row)):
         which = "this attempt's" if unknown_now else "an earlier attempt's"
         what = interrupted or (f"; last answer: {error}" if error is not None else "")
         lifecycle.to_review(row, (
@@ -304,23 +310,25 @@ def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
 
 def _retry_or_give_up(session: Session, row: OrderSync, policy: RetryPolicy, now: datetime,
                       error: str, *, retry_after: float | None = None,
-                      count: bool = True, unknown_now: bool = False) -> AttemptOutcome:
+                      count: bool = True, unknown_now: bool = False,
+                      settled: bool = False) -> AttemptOutcome:
     decision = policy.decide(attempts=row.attempts, first_attempt_at=row.first_attempt_at,
                              now=now, retry_after=retry_after, count_attempts=count)
     if decision.retry:
         lifecycle.to_retrying(row, now + timedelta(seconds=decision.delay), error)
         return AttemptOutcome.RETRY if count else AttemptOutcome.THROTTLED
     _fail_unless_unknown(session, row, f"{decision.reason}; last error: {error}",
-                         unknown_now=unknown_now)
+                         unknown_now=unknown_now, settled=settled)
     return AttemptOutcome.GAVE_UP
 
 
 def _fail_unless_unknown(session: Session, row: OrderSync, reason: str, *,
-                         unknown_now: bool = False) -> None:
+                         unknown_now: bool = False, settled: bool = False) -> None:
     """``failed`` means "no invoice upstream". If any attempt since the row was last queued
     may have created one (a lost answer, a killed worker), that is not known: stop in
-    ``review`` instead, so nobody re-sends it believing it was never invoiced."""
-    if unknown_now or _had_unknown_outcome(session, row):
+    ``review`` instead, so nobody re-sends it believing it was never invoiced -- unless a
+    lookup since (``settled``) found that none of them did."""
+    if unknown_now or (not settled and _had_unknown_outcome(session, row)):
         lifecycle.to_review(row, (
             f"{reason}. An earlier attempt's outcome is unknown, so the invoice may exist "
             "upstream; check there, then acknowledge (it exists) or resync (it does not)."))

@@ -7,7 +7,9 @@ the loop records every answer (``recording.py``) -- and it decides three things 
 - a row sent before (its ``attempts`` count is not 0: an earlier answer was lost, an error,
   a killed worker) goes to an upstream that can look invoices up (``find_invoice``) as a
   lookup first, and is created only if the invoice is not there: such a service never gets
-  a second invoice from us, and an unknown outcome settles itself.
+  a second invoice from us, and an unknown outcome settles itself (a lookup that finds
+  nothing also settles the earlier attempts: a refusal of the create that follows is final,
+  not a case for review).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bridge.clock import Clock
@@ -56,9 +58,9 @@ class Sender:
                 return AttemptResult(started, 0.0, unsent=(
                     "its lease would run out before the longest possible request"))
             t0 = time.perf_counter()
-            ref, error = None, None
+            ref, error, lookup = None, None, _Lookup()
             try:
-                ref = self._lookup_or_create(upstream, claim)
+                ref = self._lookup_or_create(upstream, claim, lookup)
             except UpstreamError as exc:
                 error = exc
             except Exception as exc:  # our own bug; it may have happened after sending
@@ -68,10 +70,11 @@ class Sender:
             duration_ms = (time.perf_counter() - t0) * 1000
             if isinstance(error, UpstreamRateLimited):
                 self.limiter.block(account, error.retry_after or 1.0)
-            return AttemptResult(started, duration_ms, ref, error)
+            return AttemptResult(started, duration_ms, ref, error, none_found=lookup.none_found)
 
     @staticmethod
-    def _lookup_or_create(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef:
+    def _lookup_or_create(upstream: InvoiceUpstream, claim: Claim,
+                          lookup: _Lookup) -> InvoiceRef:
         finder = invoice_finder(upstream)
         if finder is not None and claim.attempts > 0:
             try:
@@ -83,4 +86,12 @@ class Sender:
                 raise
             if found is not None:
                 return replace(found, existed=True, looked_up=True)
+            lookup.none_found = True  # so a certain failure of the create below is final
         return upstream.create_invoice(claim.payload)
+
+
+@dataclass
+class _Lookup:
+    """What the lookup before a create found, kept when the create raises."""
+
+    none_found: bool = False

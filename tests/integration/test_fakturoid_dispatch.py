@@ -236,3 +236,28 @@ def test_an_expired_token_is_renewed_between_orders(env: Env) -> None:
     env.turns()
     assert env.row(410).state == "synced"
     assert env.simulator.state.stats()["tokens_issued"] == 2
+
+
+@pytest.mark.parametrize("refusal", ["422", "403"])
+def test_a_refusal_after_a_lookup_found_nothing_is_certain_not_review(env: Env,
+                                                                      refusal: str) -> None:
+    """The first send's outcome is unknown (reset); the next attempt looks the invoice up,
+    finds none, and Fakturoid refuses the create with its own error body: no invoice can
+    exist, so the row is failed (or the shop paused) with the reason -- not left in review.
+    Seen in the full-size fault suite before the dispatcher knew that a lookup settles
+    earlier unknown outcomes."""
+    env.simulator.state.configure(fault_targets=("invoices",))
+    env.simulator.state.add_fault("reset", times=1)
+    env.simulator.state.add_fault(refusal, times=1)
+    [order_id] = env.send(build_order(order_id=411))
+    env.turns(2)
+    sync = env.row(order_id)
+    assert env.invoices(order_id) == []
+    if refusal == "422":
+        assert sync.state == "failed", sync.last_error
+        assert sync.last_error == ("rejected by fakturoid: HTTP 422: creating the invoice: "
+                                   "base: Simulated validation failure")
+    else:
+        assert sync.state == "retrying" and env.outcomes(order_id)[-1] == "paused"
+    assert env.outcomes(order_id)[0] == "retry_unknown"
+
