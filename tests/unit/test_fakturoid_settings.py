@@ -3,6 +3,8 @@ from the environment and never show in a repr."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -111,3 +113,13 @@ def test_two_shops_on_one_client_of_one_account_are_refused(tmp_path: Path) -> N
     config["shops"].append({**config["shops"][0], "id": "second"})
     with pytest.raises(ConfigError, match="same upstream account"):
         parse_settings(config, env={}, base_dir=tmp_path)
+
+
+def test_the_example_section_in_the_docs_loads(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "fakturoid.md").read_text(encoding="utf-8")
+    example = tomllib.loads(re.search(r"```toml\n(.*?)```", text, re.S).group(1))  # type: ignore[union-attr]
+    example["database"] = {"url": f"sqlite:///{tmp_path / 'bridge.db'}"}
+    env = {"MY_SHOP_WEBHOOK_SECRET": "s", "FAKTUROID_CLIENT_ID": "id",
+           "FAKTUROID_CLIENT_SECRET": "secret"}
+    upstream = parse_settings(example, env=env, base_dir=tmp_path).shops["my-shop"].upstream
+    assert isinstance(upstream, FakturoidSettings) and upstream.account_slug == "my-company"
