@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from bridge.upstreams.fakturoid import assumptions as fak
@@ -57,7 +58,7 @@ def simulated(invoice: Invoice, order_id: int) -> SimulatedInvoice:
     return SimulatedInvoice(
         order_id=order_id, invoice_id=str(invoice.id), number=invoice.number,
         total=invoice.total, currency=invoice.currency, lines=len(invoice.lines),
-        lines_total=sum((line.totals[2] for line in invoice.lines), invoice.total * 0))
+        lines_total=sum((line.totals[2] for line in invoice.lines), Decimal(0)))
 
 
 @contextmanager

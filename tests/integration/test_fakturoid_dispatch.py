@@ -100,6 +100,7 @@ def env(db_url: str, tmp_path: Path, simulator: RunningSimulator,
         clock: FakeClock) -> Iterator[Env]:
     environment = Env(db_url, tmp_path, simulator, clock)
     yield environment
+    environment.worker.upstreams.close()  # its HTTP connections
     environment.db.dispose()
 
 
