@@ -14,8 +14,9 @@ from sandbox.fakturoid.responses import json_response
 from sandbox.fakturoid.state import SimulatorState
 from sandbox.kit.control import SANDBOX_PREFIX, register_fault_routes
 
-_ACCOUNT_SETTINGS = {"name": str, "currency": str, "vat_payer": bool,
-                     "has_bank_account": bool, "blocked": bool, "subject_limit": (int, type(None))}
+_ACCOUNT_SETTINGS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "currency": str, "vat_payer": bool, "has_bank_account": bool, "blocked": bool,
+    "subject_limit": (int, type(None))}
 
 
 def _bad(message: str) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from bridge.upstreams.fakturoid import assumptions as fak
 from sandbox.fakturoid.app import create_simulator_app
@@ -40,7 +41,7 @@ def run_simulator(host: str = "127.0.0.1", port: int = 0, state: SimulatorState 
 
 
 def serve_forever(port: int = 0, host: str = "127.0.0.1", *,
-                  stop_event: threading.Event | None = None, **switches: object) -> None:
+                  stop_event: threading.Event | None = None, **switches: Any) -> None:
     """Serve until Ctrl-C (or ``stop_event``), printing the URL and the demo credentials."""
     simulator = run_simulator(host, port, SimulatorState(**switches), quiet=False)
     serve_until_interrupted(simulator, _banner(simulator), stop_event)

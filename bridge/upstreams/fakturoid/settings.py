@@ -82,7 +82,7 @@ class FakturoidSettings(UpstreamSettings):
         return dict(self.payment_methods).get(gateway, self.payment_method_default)
 
 
-class RateTable(fields.Field):
+class RateTable(fields.Field[tuple[tuple[str, Decimal], ...]]):
     """``{EUR = "24.35"}``: ISO 4217 code -> a positive rate, written as a string (or a whole
     number) so that no digit is lost to a binary float."""
 
@@ -116,7 +116,7 @@ def _rate(value: Any) -> Decimal:
     return Decimal(text)
 
 
-class MethodTable(fields.Field):
+class MethodTable(fields.Field[tuple[tuple[str, str], ...]]):
     """``{ bacs = "bank", "comgate" = "card" }``: WooCommerce gateway id -> Fakturoid
     payment method."""
 
