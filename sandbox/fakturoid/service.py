@@ -21,6 +21,7 @@ from sandbox.fakturoid.state import DEMO_SLUG, SimulatorState
 #: the demo and the fault suite send hundreds of requests a minute on purpose; their
 #: simulator allows that many (``invoice-bridge sandbox fakturoid`` keeps the documented 400)
 SUITE_RATE_QUOTA = 100_000
+SUITE_FAULT_TARGETS = ("subjects", "invoices")
 
 
 @dataclass
@@ -65,8 +66,12 @@ def simulated(invoice: Invoice, order_id: int) -> SimulatedInvoice:
 def start_service(*, repeats: str = "create_new", latency: float = 0.0
                   ) -> Iterator[FakturoidService]:
     """``repeats`` is ignored: [ASSUMPTION] Fakturoid creates a new invoice for a repeated
-    custom_id, whatever the bridge is told."""
-    state = SimulatorState(latency=latency, rate_quota=SUITE_RATE_QUOTA)
+    custom_id, whatever the bridge is told. Faults hit contacts and invoices -- what the
+    fault suite counts and kills a worker in the middle of (a held payment would hold no
+    invoice's lease); payments and events meet faults in the contract suite and
+    tests/integration/test_fakturoid_actions.py."""
+    state = SimulatorState(latency=latency, rate_quota=SUITE_RATE_QUOTA,
+                           fault_targets=SUITE_FAULT_TARGETS)
     with run_simulator(state=state) as simulator:
         yield FakturoidService(simulator)
 
