@@ -28,8 +28,20 @@ def simulator() -> Iterator[RunningSimulator]:
         yield running
 
 
+_opened: list[FakturoidUpstream] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_adapters() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
 def adapter(simulator: RunningSimulator, **options: Any) -> FakturoidUpstream:
-    return FakturoidUpstream(adapter_settings(simulator.url, read_timeout=5.0), **options)
+    upstream = FakturoidUpstream(adapter_settings(simulator.url, read_timeout=5.0), **options)
+    _opened.append(upstream)
+    return upstream
 
 
 def issued(simulator: RunningSimulator) -> int:
@@ -66,8 +78,6 @@ def test_one_token_for_every_adapter_and_thread_of_the_process(
     # every request carried the configured User-Agent, never the library's
     assert {entry["user_agent"] for entry in simulator.state.request_log()} == {
         DEMO_USER_AGENT}
-    for upstream in adapters:
-        upstream.close()
 
 
 def test_the_token_is_renewed_before_it_expires(simulator: RunningSimulator) -> None:
