@@ -10,9 +10,11 @@ from sandbox.contract import UpstreamSandbox
 from sandbox.econt.service import ECONT_SANDBOX
 from sandbox.facturagem.service import FACTURAGEM_SANDBOX
 from sandbox.facturare.service import FACTURARE_SANDBOX
+from sandbox.fakturoid.service import FAKTUROID_SANDBOX
 
 SANDBOXES: Mapping[str, UpstreamSandbox] = {upstream.kind: upstream for upstream in (
     ECONT_SANDBOX,
     FACTURAGEM_SANDBOX,
     FACTURARE_SANDBOX,
+    FAKTUROID_SANDBOX,
 )}

@@ -114,6 +114,7 @@ def map_order(data: Mapping[str, Any], shop: ShopSettings,
         paid_at=order.date_paid_gmt,
         refunds=tuple(Refund(refund_id, money.quantize(amount, order.decimals), reason)
                       for refund_id, amount, reason in order.refunds),
+        customer_id=order.customer_id,
     )
     draft.check()
     return draft

@@ -156,6 +156,9 @@ class InvoiceDraft:
     paid_at: datetime | None = None
     #: refunds so far; likewise recorded on their own (a correction), not a change
     refunds: tuple[Refund, ...] = field(default=())
+    #: the WooCommerce customer id (0 for a guest): who the buyer is to an upstream that
+    #: keeps contacts (Fakturoid's subjects); not part of what the invoice shows
+    customer_id: int = 0
 
     @property
     def refunded(self) -> Decimal:

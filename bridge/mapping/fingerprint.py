@@ -2,9 +2,10 @@
 
 WooCommerce sends many ``order.updated`` per order (payment callbacks, notes, stock saves,
 processing -> completed). Only a change to what the invoice shows -- buyer, lines, amounts,
-VAT, currency, dates -- should count. The WooCommerce status, the payment date and refunds
-are deliberately left out: an order moving from processing to completed, being paid or
-refunded is the normal life of an invoiced order, handled on its own (payments, corrections).
+VAT, currency, dates -- should count. The WooCommerce status, the payment date, refunds and
+the customer id are deliberately left out: an order moving from processing to completed,
+being paid or refunded is the normal life of an invoiced order, handled on its own (payments,
+corrections); the customer id only says which upstream contact the buyer is.
 
 Fingerprints are stored on sync rows (``content_hash``, ``synced_hash``), so their algorithm
 is versioned: today's start with ``"2:"``. Rows written before the invoice draft became
@@ -28,7 +29,7 @@ VERSION = "2"
 #: the prefix plus 62 hex characters fits the 64-character columns
 _DIGITS = 62
 #: what an order does after it was invoiced, not what the invoice shows
-_IGNORED = ("status", "paid_at", "refunds")
+_IGNORED = ("status", "paid_at", "refunds", "customer_id")
 #: the buyer's fields in version 1
 _VERSION_1_BUYER = ("email", "first_name", "last_name", "company", "phone", "address_1",
                     "address_2", "city", "postcode", "country", "idno", "idnp")

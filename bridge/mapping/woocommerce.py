@@ -153,6 +153,8 @@ class WooOrder:
     date_paid_gmt: datetime | None = None
     #: (refund id, positive amount, reason) from ``refunds``
     refunds: tuple[tuple[int, Decimal, str], ...] = ()
+    #: the WooCommerce customer (user) id; 0 for a guest
+    customer_id: int = 0
 
 
 # --- fields ------------------------------------------------------------------------------
@@ -497,7 +499,17 @@ def load_order(data: Mapping[str, Any]) -> WooOrder:
         payment_method_title=head["payment_method_title"],
         date_paid_gmt=parse_gmt(data.get("date_paid_gmt")),
         refunds=read_refunds(data),
+        customer_id=read_customer_id(data),
     )
+
+
+def read_customer_id(data: Mapping[str, Any]) -> int:
+    """``customer_id`` read leniently: a JSON integer from 1 to 2^63 - 1, else 0 (a guest).
+    Nothing on the invoice depends on it, so a garbled one never stops an order."""
+    value = data.get("customer_id")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ORDER_ID:
+        return value
+    return 0
 
 
 def read_refunds(data: Mapping[str, Any]) -> tuple[tuple[int, Decimal, str], ...]:

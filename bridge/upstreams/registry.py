@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bridge.config.model import Settings
-from bridge.upstreams import econt, facturagem, facturare
+from bridge.upstreams import econt, facturagem, facturare, fakturoid
 from bridge.upstreams.http import HttpClient
 from bridge.upstreams.plugin import UpstreamPlugin
 from bridge.upstreams.port import InvoiceUpstream
@@ -20,6 +20,7 @@ PLUGINS: Mapping[str, UpstreamPlugin] = {plugin.kind: plugin for plugin in (
     econt.PLUGIN,
     facturagem.PLUGIN,
     facturare.PLUGIN,
+    fakturoid.PLUGIN,
 )}
 
 

@@ -43,6 +43,7 @@ from sandbox.contract import Fault, Harness, RunningUpstream
 from sandbox.econt.harness import ECONT_HARNESS
 from sandbox.facturagem.harness import FACTURAGEM_HARNESS
 from sandbox.facturare.harness import FACTURARE_HARNESS
+from sandbox.fakturoid.harness import FAKTUROID_HARNESS
 from sandbox.memory import MEMORY_HARNESS
 from sandbox.woocommerce.samples import build_order
 
@@ -51,6 +52,7 @@ HARNESSES = [
     ECONT_HARNESS,
     FACTURAGEM_HARNESS,
     FACTURARE_HARNESS,
+    FAKTUROID_HARNESS,
 ]
 
 SHOP = ShopSettings(id="shop", webhook_secret="s", upstream=EcontSettings(

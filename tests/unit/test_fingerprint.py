@@ -48,3 +48,19 @@ def test_version_2_fits_the_column_and_ignores_the_status() -> None:
     cheaper = dataclasses.replace(draft, total=draft.total - Decimal("0.01"))
     assert not matches(cheaper, fingerprint)
     assert not matches(draft, None)
+
+
+def test_the_customer_id_is_read_but_moves_no_fingerprint() -> None:
+    """The WooCommerce customer id says which upstream contact (Fakturoid subject) the buyer
+    is; the invoice does not show it, so neither adding it to the draft nor a change of it
+    makes an invoiced order look changed. The value is the version-2 fingerprint of this
+    order before the draft carried the customer id."""
+    order = json.loads(json.dumps(GOLDEN[0]["order"]))
+    before = "2:7de23ab2d5a342d57ab6db769bb9f60787480f42e8b64e6572dbb70c0a0e92"
+    assert draft_fingerprint(map_order(order, SHOP)) == before
+    order["customer_id"] = 57
+    draft = map_order(order, SHOP)
+    assert draft.customer_id == 57 and draft_fingerprint(draft) == before
+    for garbled in (-3, "57", 2**63, True, None):
+        order["customer_id"] = garbled
+        assert map_order(order, SHOP).customer_id == 0  # a guest, never an error
