@@ -51,6 +51,7 @@ from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopStat
 from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
 from sandbox.config import bridge_config, merge, write_config
 from sandbox.contract import SimulatedService
+from sandbox.kit.faults import FaultRule
 from sandbox.upstreams import SANDBOXES
 from sandbox.woocommerce.samples import DEFAULT_CREATED, build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook
@@ -193,12 +194,10 @@ class Cluster:
             time.sleep(0.1)
         raise RuntimeError("the bridge did not come up")
 
-    def kill_one(self, db_url: str, upstream: SimulatedService) -> None:
-        """SIGKILL a process mid-dispatch and start it again (on SQLite that is the whole
-        embedded ``run``). To be sure the kill lands mid-dispatch, not between two, the
-        upstream holds the next answer back and the process holding that order's lease dies."""
-        upstream.add_fault("slow", times=1, delay=HELD_ANSWER_SECONDS)
-        order_id = _held_order(upstream)
+    def kill_holder(self, db_url: str, order_id: int) -> None:
+        """SIGKILL the process holding ``order_id``'s lease -- mid-dispatch: its answer is
+        held back (``HeldAnswer``) -- and start it again (on SQLite that is the whole
+        embedded ``run``)."""
         candidates = [self.web] if self.database == "sqlite" else self.workers
         victim = _process_holding_the_lease(db_url, candidates, order_id)
         victim.kill()
@@ -221,15 +220,37 @@ class Cluster:
         self.log.close()
 
 
-def _held_order(upstream: SimulatedService, timeout: float = 30) -> int:
-    """The order whose answer the upstream is holding back (our long "slow" fault)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        held = upstream.held_orders(for_at_least=HELD_ANSWER_SECONDS / 2)
+class HeldAnswer:
+    """The upstream holds the next answer back (a long "slow" fault), so that a kill lands
+    mid-dispatch, not between two. A service whose adapter creates other things too
+    (facturare.md's customers) may spend the fault on a request of no order: then the next
+    answer is held instead."""
+
+    def __init__(self, upstream: SimulatedService) -> None:
+        self.upstream = upstream
+        self.rule = upstream.add_fault("slow", times=1, delay=HELD_ANSWER_SECONDS)
+        self.spent_at: float | None = None
+
+    def order(self) -> int | None:
+        """The order whose answer is held (for long enough to kill its worker), if any yet."""
+        held = self.upstream.held_orders(for_at_least=HELD_ANSWER_SECONDS / 2)
         if held:
             return int(held[0])
-        time.sleep(0.01)
-    raise RuntimeError("no answer was held back: nothing was dispatched")
+        if isinstance(self.rule, FaultRule) and self.rule.exhausted:
+            self.spent_at = self.spent_at or time.monotonic()
+            if time.monotonic() - self.spent_at > 1.0:  # no order's answer is being held
+                self.rule = self.upstream.add_fault("slow", times=1, delay=HELD_ANSWER_SECONDS)
+                self.spent_at = None
+        return None
+
+    def wait(self, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            order = self.order()
+            if order is not None:
+                return order
+            time.sleep(0.01)
+        raise RuntimeError("no answer was held back: nothing was dispatched")
 
 
 def _process_holding_the_lease(db_url: str, processes: list[Any], order_id: int,
@@ -284,9 +305,17 @@ def _send_orders(cluster: Cluster, simulator: SimulatedService, counts: Counts, 
                  rng: random.Random, db_url: str) -> None:
     hook = WooCommerceWebhook(delivery_url=f"{cluster.url}/webhooks/woocommerce/{SHOP}",
                               secret=SECRET, timeout=30)
+    # At 40 % of the orders the next answer is held back, and the worker sending it is
+    # killed with -9; the orders sent meanwhile give it an answer to hold (those sent before
+    # may all be invoiced already).
+    held: HeldAnswer | None = None
     for order_id in range(1, orders + 1):
         if order_id == int(orders * 0.4):
-            cluster.kill_one(db_url, simulator)
+            held = HeldAnswer(simulator)
+        victim = held.order() if held is not None else None
+        if victim is not None:
+            held = None
+            cluster.kill_holder(db_url, victim)
             counts.kills += 1
             hook.delivery_url = f"{cluster.url}/webhooks/woocommerce/{SHOP}"
         if order_id == orders // 2:
@@ -304,6 +333,9 @@ def _send_orders(cluster: Cluster, simulator: SimulatedService, counts: Counts, 
                                 - timedelta(minutes=30), customer_note="stale")
             _deliver(hook, "order.updated", stale)
             counts.deliveries_sent += 1
+    if held is not None:  # every order sent, and none held yet: one will be
+        cluster.kill_holder(db_url, held.wait())
+        counts.kills += 1
 
 
 def _deliver(hook: WooCommerceWebhook, topic: str, order: dict[str, Any]) -> bool:
