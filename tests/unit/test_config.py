@@ -34,6 +34,37 @@ def test_example_config_loads_with_its_documented_environment(tmp_path: Path) ->
     assert Path(settings.database.url.removeprefix("sqlite:///")).is_absolute()
 
 
+def _commented_upstream_examples() -> dict[str, str]:
+    """The commented ``[shops.upstream]`` tables at the end of config.example.toml, by kind,
+    uncommented."""
+    text = (ROOT / "config.example.toml").read_text()
+    tail = text[text.index("# --- The other invoicing services"):]
+    examples: dict[str, str] = {}
+    for block in tail.split("# [shops.upstream]\n")[1:]:
+        lines = block.splitlines()
+        table = [line.removeprefix("# ") for line in lines[:lines.index("#")]
+                 ] if "#" in lines else [line.removeprefix("# ") for line in lines]
+        examples[table[0].split('"')[1]] = "\n".join(["[shops.upstream]", *table, ""])
+    return examples
+
+
+def test_the_examples_of_the_other_upstreams_load_with_their_documented_environment(
+        tmp_path: Path) -> None:
+    text = (ROOT / "config.example.toml").read_text()
+    head = text[:text.index("[shops.upstream]")]
+    examples = _commented_upstream_examples()
+    assert sorted(examples) == ["facturagem", "facturare", "fakturoid"]
+    env = {"BIROTICA_WEBHOOK_SECRET": "s3cret", "INVOICE_BRIDGE_ADMIN_TOKENS": "a" * 32,
+           "BIROTICA_FAKTUROID_CLIENT_ID": "id", "BIROTICA_FAKTUROID_CLIENT_SECRET": "secret",
+           "BIROTICA_FACTURAGEM_LOGIN": "login", "BIROTICA_FACTURAGEM_PASSWORD": "pass",
+           "BIROTICA_FACTURARE_API_KEY": "key"}
+    for kind, table in examples.items():
+        path = tmp_path / f"{kind}.toml"
+        path.write_text(head + table)
+        upstream = load_settings(path, env=env).shops["birotica"].upstream
+        assert upstream.kind == kind
+
+
 def test_defaults(tmp_path: Path) -> None:
     settings = parse(tmp_path)
     shop = settings.shops["shop"]
