@@ -20,6 +20,10 @@ from bridge.storage.repository import add_event
 from bridge.storage.states import SyncState
 from bridge.upstreams.port import InvoiceRef
 
+#: what a person does about a row withdrawn in the shop whose invoice may exist upstream
+MAYBE_INVOICED = ("The invoice may exist upstream: check there, then acknowledge (it exists; "
+                  "cancel it there if need be) or skip the order (it does not).")
+
 
 def _clear_lease(row: OrderSync) -> None:
     row.lease_owner = None

@@ -40,6 +40,10 @@ class Claim:
     #: upstream -- also when it did not count as an attempt (a 429 or a paused shop whose
     #: answer proved nothing), so an upstream that can look invoices up is asked first
     sent_before: bool = False
+    #: the order as the intake last saw it, when the row was claimed: an order withdrawn in
+    #: the shop is only looked up, never created (``sending.py``)
+    order_status: str | None = None
+    deleted_in_shop: bool = False
 
 
 def _claim_statement() -> Any:
@@ -65,7 +69,8 @@ def _claim_statement() -> Any:
                 lease_until=bindparam("until", type_=OrderSync.lease_until.type),
                 updated_at=now, first_attempt_at=func.coalesce(OrderSync.first_attempt_at, now))
         .returning(OrderSync.id, OrderSync.shop, OrderSync.order_id, OrderSync.payload,
-                   OrderSync.content_hash, OrderSync.attempts, OrderSync.first_attempt_at)
+                   OrderSync.content_hash, OrderSync.attempts, OrderSync.first_attempt_at,
+                   OrderSync.order_status, OrderSync.deleted_in_shop)
     )
 
 
@@ -97,7 +102,9 @@ def claim_in(connection: Connection, *, shops: Sequence[str], worker_id: str, li
     # row is queued afresh: set before this claim means a request went out before
     claims = [Claim(r.id, r.shop, r.order_id, r.payload, r.content_hash, r.attempts,
                     r.first_attempt_at, owner, until,
-                    sent_before=r.attempts > 0 or r.first_attempt_at != now) for r in rows]
+                    sent_before=r.attempts > 0 or r.first_attempt_at != now,
+                    order_status=r.order_status, deleted_in_shop=r.deleted_in_shop)
+              for r in rows]
     return sorted(claims, key=lambda c: c.sync_id)
 
 

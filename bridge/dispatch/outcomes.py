@@ -2,9 +2,14 @@
 
 - created / already exists / found by a lookup: ``synced`` (attempt counted);
 - a failure for an order deleted in the shop, or whose status left ``invoice_statuses``,
-  while it was being sent: never retried -- ``skipped`` if nothing can exist upstream,
-  ``review`` if this or an earlier attempt's outcome is unknown (outcome ``withdrawn``,
-  or ``ambiguous`` when this answer's outcome is unknown);
+  while it was being sent: never sent again -- ``skipped`` if nothing can exist upstream;
+  if this or an earlier attempt's outcome is unknown, ``retrying`` when the upstream can
+  look invoices up (the next attempt only looks: ``found`` is ``synced``, nothing found is
+  ``skipped``), else ``review`` (outcome ``withdrawn``, or ``ambiguous`` when this answer's
+  outcome is unknown);
+- an invoice created (or found) for an order whose status left ``invoice_statuses``
+  meanwhile: ``synced``, then as for any invoiced order that leaves them (``after_cancel``,
+  ``on_change``);
 - 401/403/404 (the shop's account or endpoint): the shop is paused; the row ``retrying``
   (not counted: every order of the shop would fail the same way);
 - 429: ``retrying`` no sooner than Retry-After (not counted; only max_age ends it);
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlalchemy.orm import Session
 
 from bridge import lifecycle
@@ -43,10 +48,16 @@ from bridge.errors import (
     UpstreamError,
     UpstreamRateLimited,
 )
+from bridge.followups.plan import plan_cancelled
 from bridge.storage.models import ATTEMPTS, SYNC_ROWS, DispatchAttempt, OrderSync
-from bridge.storage.repository import add_event, set_shop_paused
-from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
-from bridge.upstreams.port import InvoiceRef, InvoiceUpstream, settles_unknown_outcomes
+from bridge.storage.repository import add_event, had_unknown_outcome, set_shop_paused
+from bridge.storage.states import AttemptOutcome, SyncState
+from bridge.upstreams.port import (
+    InvoiceRef,
+    InvoiceUpstream,
+    invoice_finder,
+    settles_unknown_outcomes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +76,9 @@ class AttemptResult:
     #: this attempt began by looking the invoice up (``find_invoice``) and found none: no
     #: earlier attempt whose outcome was unknown created it, so a refusal now is ``failed``
     unknowns_settled: bool = False
+    #: the order was withdrawn in the shop: this attempt only looked the invoice up (a
+    #: result with neither an invoice nor an error: it found none)
+    lookup_only: bool = False
 
     @property
     def http_status(self) -> int | None:
@@ -86,6 +100,9 @@ def _synced_statements() -> tuple[Any, Any]:
         .where(table.c.id == bindparam("p_sync_id", type_=table.c.id.type),
                table.c.lease_owner == bindparam("p_owner", type_=table.c.lease_owner.type),
                table.c.state == SyncState.SENDING.value, table.c.deleted_in_shop.is_(False),
+               # a status changed meanwhile (maybe withdrawn) is for record_result to judge
+               table.c.order_status.is_not_distinct_from(
+                   bindparam("p_order_status", type_=table.c.order_status.type)),
                or_(table.c.content_hash.is_(None), table.c.content_hash == content_hash))
         .values(state=SyncState.SYNCED.value,
                 invoice_id=bindparam("p_invoice_id", type_=table.c.invoice_id.type),
@@ -111,8 +128,9 @@ def created_outcome(ref: InvoiceRef) -> AttemptOutcome:
 
 
 def is_created(result: AttemptResult) -> bool:
-    """The answer is an invoice with its id: ``record_created`` may take it."""
-    return result.ref is not None and bool(result.ref.invoice_id)
+    """The answer is an invoice with its id, for an order not withdrawn in the shop:
+    ``record_created`` may take it."""
+    return result.ref is not None and bool(result.ref.invoice_id) and not result.lookup_only
 
 
 def record_created(session: Session, claim: Claim, result: AttemptResult, *,
@@ -134,14 +152,15 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
     and then the rows that were, are updated: the caller must roll back and record the
     answers one by one."""
     created = [(claim, result, result.ref) for claim, result in answers
-               if result.ref is not None and result.ref.invoice_id]
+               if is_created(result) and result.ref is not None]
     if not created or len(created) != len(answers):
         return None
     connection = session.connection()
     updated = connection.execute(_SYNCED, [{
         "p_sync_id": claim.sync_id, "p_owner": claim.lease_owner, "p_hash": claim.content_hash,
         "p_invoice_id": ref.invoice_id, "p_invoice_number": ref.invoice_number,
-        "p_status": result.http_status, "p_now": now} for claim, result, ref in created]).rowcount
+        "p_status": result.http_status, "p_now": now, "p_order_status": claim.order_status}
+        for claim, result, ref in created]).rowcount
     if updated != len(created):
         return None
     recorded = [created_outcome(ref) for _, _, ref in created]
@@ -155,17 +174,19 @@ def record_created_many(session: Session, answers: Sequence[tuple[Claim, Attempt
 
 
 def record_unsent(session: Session, claim: Claim, *, shop: ShopSettings | None,
-                  now: datetime) -> AttemptOutcome:
+                  upstream: InvoiceUpstream | None, now: datetime) -> AttemptOutcome:
     """A claimed row whose request was never sent goes back to the queue, due now, as if it
     had not been claimed: no attempt counted or recorded, nothing for review. An order
     deleted in the shop meanwhile, or whose status left ``invoice_statuses`` (the intake
     leaves a row being sent to its dispatcher), is skipped instead, as the intake would have
-    done -- or stops in review if an earlier attempt may have created its invoice."""
+    done -- or stops in review if an earlier attempt may have created its invoice (unless
+    the upstream can be asked: then it is queued again, to be looked up)."""
     row = session.get(OrderSync, claim.sync_id, with_for_update=True, populate_existing=True)
     if row is None or row.lease_owner != claim.lease_owner or row.state != SyncState.SENDING:
         return AttemptOutcome.UNSENT
     withdrawn = no_longer_invoiced(row, shop)
-    if withdrawn is not None:
+    if withdrawn is not None and not (upstream is not None and invoice_finder(upstream)
+                                      and had_unknown_outcome(session, row)):
         _withdraw(session, row, withdrawn, error=None)
     elif row.attempts:
         lifecycle.to_retrying(row, now, row.last_error or "")
@@ -202,18 +223,23 @@ def _apply(session: Session, row: OrderSync, claim: Claim, result: AttemptResult
         row.attempts += 1
         lifecycle.to_synced(session, row, result.ref, sent_hash=claim.content_hash, shop=shop,
                             now=now)
+        _status_left_meanwhile(session, row, shop, upstream, now)
         return created_outcome(result.ref)
 
     error = result.error
     if error is None:
-        raise InvariantBroken("an attempt result carries neither an invoice nor an error")
+        if not result.lookup_only:
+            raise InvariantBroken("an attempt result carries neither an invoice nor an error")
+        return _nothing_found(session, row, shop, now)
     if isinstance(error, UpstreamAccountError):  # whatever becomes of this row
         reason = f"{upstream.kind} refused the shop's account or endpoint: {error}"
         if set_shop_paused(session, row.shop, True, reason):
             log.error("shop dispatch paused", extra={"shop": row.shop, "reason": reason})
     settled = result.unknowns_settled
     withdrawn = no_longer_invoiced(row, shop)
-    if withdrawn is not None:  # decided now, not at a retry that should never be sent
+    # decided now, not at a retry that would send it -- unless its invoice may exist and
+    # the upstream can be asked later (then the retry only looks, as the rules below say)
+    if withdrawn is not None and not _look_up_later(session, row, upstream, error, settled):
         row.attempts += 1
         return _withdraw(session, row, withdrawn, error=error, settled=settled)
     if error.ambiguous and not settles_unknown_outcomes(upstream):
@@ -261,6 +287,16 @@ class Withdrawn:
     status_left: bool
 
 
+def withdrawn_at_claim(claim: Claim, shop: ShopSettings) -> bool:
+    """The order was withdrawn in the shop before its row was claimed: it is to be looked
+    up, never created (``no_longer_invoiced`` for the claim's copy of the row)."""
+    return claim.deleted_in_shop or _status_left(claim.order_status, shop)
+
+
+def _status_left(status: str | None, shop: ShopSettings | None) -> bool:
+    return shop is not None and status is not None and status not in shop.invoice_statuses
+
+
 def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn | None:
     """Whether the order was deleted in the shop, or its latest status is no longer one the
     shop invoices, since its row was claimed (the intake leaves a row being sent to its
@@ -269,8 +305,7 @@ def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn |
         return Withdrawn("the order was deleted (trashed) in the shop",
                          "order deleted (trashed) in the shop before it was invoiced",
                          status_left=False)
-    if shop is not None and row.order_status is not None \
-            and row.order_status not in shop.invoice_statuses:
+    if shop is not None and _status_left(row.order_status, shop):
         statuses = ", ".join(shop.invoice_statuses)
         return Withdrawn(
             f"the order's status changed to {row.order_status!r}, which does not create an "
@@ -281,6 +316,45 @@ def no_longer_invoiced(row: OrderSync, shop: ShopSettings | None) -> Withdrawn |
     return None
 
 
+def _look_up_later(session: Session, row: OrderSync, upstream: InvoiceUpstream,
+                   error: UpstreamError, settled: bool) -> bool:
+    """A withdrawn order whose invoice may exist (this or an earlier outcome unknown, and no
+    lookup since found nothing), on an upstream that can be asked, after a failure worth
+    retrying: the row is retried, and the retry only looks the invoice up."""
+    if invoice_finder(upstream) is None:
+        return False
+    if not (error.ambiguous or (not settled and had_unknown_outcome(session, row))):
+        return False
+    return error.retryable or isinstance(error, (UpstreamRateLimited, UpstreamAccountError))
+
+
+def _nothing_found(session: Session, row: OrderSync, shop: ShopSettings,
+                   now: datetime) -> AttemptOutcome:
+    """A withdrawn order's lookup found no invoice: no earlier attempt created one."""
+    row.attempts += 1
+    withdrawn = no_longer_invoiced(row, shop)
+    if withdrawn is None:  # back in an invoiced status since the claim: to be created
+        lifecycle.to_retrying(row, now, "looked up: no invoice yet, and the order is to be "
+                                        "invoiced again")
+        return AttemptOutcome.RETRY
+    return _withdraw(session, row, withdrawn, error=None, settled=True)
+
+
+def _status_left_meanwhile(session: Session, row: OrderSync, shop: ShopSettings,
+                           upstream: InvoiceUpstream, now: datetime) -> None:
+    """The invoice exists, but the order's status left ``invoice_statuses`` while it was
+    being sent (or before its lookup): as the intake does for an invoiced order whose new
+    status arrives -- a follow-up task if ``after_cancel`` asks and the upstream can, else
+    ``on_change`` decides. (A deletion meanwhile is ``to_synced``'s to handle.)"""
+    withdrawn = no_longer_invoiced(row, shop)
+    if row.state != SyncState.SYNCED or withdrawn is None or not withdrawn.status_left:
+        return
+    add_event(session, row, "state", f"invoiced, but {withdrawn.change} meanwhile")
+    if not plan_cancelled(session, row, shop, upstream, row.order_status, None, now):
+        lifecycle.changed_after_invoice(session, row, shop,
+                                        f"no longer invoiceable: {withdrawn.skip_reason}")
+
+
 def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
               error: UpstreamError | None, interrupted: str | None = None,
               settled: bool = False) -> AttemptOutcome:
@@ -289,13 +363,12 @@ def _withdraw(session: Session, row: OrderSync, withdrawn: Withdrawn, *,
     would have to be cancelled there; a person checks). Returns the attempt outcome.
     ``settled``: a lookup at the start of this attempt found no invoice."""
     unknown_now = interrupted is not None or (error is not None and error.ambiguous)
-    if unknown_now or (not settled and _had_unknown_outcome(session, row)):
+    if unknown_now or (not settled and had_unknown_outcome(session, row)):
         which = "this attempt's" if unknown_now else "an earlier attempt's"
         what = interrupted or (f"; last answer: {error}" if error is not None else "")
         lifecycle.to_review(row, (
             f"{withdrawn.change} while it was being sent, and {which} outcome is unknown"
-            f"{what}. The invoice may exist upstream: check there, then acknowledge (it "
-            "exists; cancel it there if need be) or skip the order (it does not)."))
+            f"{what}. {lifecycle.MAYBE_INVOICED}"))
         add_event(session, row, "state", row.last_error or "")
         return AttemptOutcome.AMBIGUOUS if unknown_now else AttemptOutcome.WITHDRAWN
     if withdrawn.status_left:  # as the intake does for a status that does not invoice
@@ -329,21 +402,13 @@ def _fail_unless_unknown(session: Session, row: OrderSync, reason: str, *,
     may have created one (a lost answer, a killed worker), that is not known: stop in
     ``review`` instead, so nobody re-sends it believing it was never invoiced -- unless this
     attempt began with a lookup that found no invoice (``settled``), which is knowing."""
-    if unknown_now or (not settled and _had_unknown_outcome(session, row)):
+    if unknown_now or (not settled and had_unknown_outcome(session, row)):
         lifecycle.to_review(row, (
             f"{reason}. An earlier attempt's outcome is unknown, so the invoice may exist "
             "upstream; check there, then acknowledge (it exists) or resync (it does not)."))
         add_event(session, row, "state", row.last_error or "")
     else:
         lifecycle.to_failed(row, reason)
-
-
-def _had_unknown_outcome(session: Session, row: OrderSync) -> bool:
-    since = row.first_attempt_at
-    query = select(exists().where(
-        DispatchAttempt.sync_id == row.id, DispatchAttempt.outcome.in_(UNKNOWN_OUTCOMES),
-        *([DispatchAttempt.started_at >= since] if since is not None else [])))
-    return bool(session.execute(query).scalar())
 
 
 def _late(session: Session, row: OrderSync, result: AttemptResult, *, shop: ShopSettings,
@@ -367,13 +432,18 @@ def interrupted(session: Session, row: OrderSync, *, upstream: InvoiceUpstream |
 
     The request may have reached the upstream, so this is an ambiguous failure. An order
     deleted or no longer invoiceable meanwhile is not sent again even when the upstream
-    dedupes repeats (a repeat would create the invoice if the first did not): review.
+    dedupes repeats (a repeat would create the invoice if the first did not): review -- or,
+    if the upstream can be asked, a retry that only looks the invoice up.
     """
     row.attempts += 1
     session.add(DispatchAttempt(sync_id=row.id, started_at=now, worker=worker_id,
                                 outcome=AttemptOutcome.INTERRUPTED,
                                 error=reason, content_hash=row.content_hash))
     withdrawn = no_longer_invoiced(row, shop)
+    if withdrawn is not None and upstream is not None and invoice_finder(upstream):
+        lifecycle.to_retrying(row, now, f"interrupted: {reason}; {withdrawn.change}, so the "
+                                        "invoice is looked up, never sent again")
+        return AttemptOutcome.RETRY
     if withdrawn is not None:
         _withdraw(session, row, withdrawn, error=None, interrupted=f" (interrupted: {reason})")
         return AttemptOutcome.REVIEW

@@ -30,6 +30,7 @@ from bridge.storage.database import Database
 from bridge.storage.failures import is_outage
 from bridge.storage.models import OrderSync
 from bridge.storage.states import AttemptOutcome
+from bridge.upstreams.port import InvoiceUpstream
 from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,8 @@ class Recorder:
         now = self.clock.now()
         if result.unsent is not None:
             return outcomes.record_unsent(session, claim, now=now,
-                                          shop=self.settings.shops.get(claim.shop))
+                                          shop=self.settings.shops.get(claim.shop),
+                                          upstream=self._upstream(claim.shop))
         outcome = outcomes.record_created(session, claim, result, worker_id=self.worker_id,
                                           now=now)
         if outcome is not None:
@@ -152,17 +154,19 @@ class Recorder:
 
     # --- dispatches that ended without an answer ------------------------------------------
 
+    def _upstream(self, shop: str) -> InvoiceUpstream | None:
+        """The shop's upstream; None for a shop no longer configured."""
+        return self.upstreams.for_shop(shop) if shop in self.settings.shops else None
+
     def reap(self) -> int:
         """Settle rows whose lease expired: their worker died mid-dispatch."""
         now = self.clock.now()
         with self.db.transaction() as session:
             rows = expired_leases(session, now=now)
             for row in rows:
-                upstream = (self.upstreams.for_shop(row.shop)
-                            if row.shop in self.settings.shops else None)
                 outcomes.interrupted(
-                    session, row, upstream=upstream, shop=self.settings.shops.get(row.shop),
-                    now=now, worker_id=self.worker_id,
+                    session, row, upstream=self._upstream(row.shop),
+                    shop=self.settings.shops.get(row.shop), now=now, worker_id=self.worker_id,
                     reason=f"lease {row.lease_owner} expired at {row.lease_until:%Y-%m-%d %H:%M:%S}"
                            " UTC (worker stopped mid-dispatch)")
         if rows:

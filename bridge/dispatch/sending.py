@@ -8,7 +8,10 @@ the loop records every answer (``recording.py``) -- and it decides three things 
   401 page that proves nothing, a killed worker) goes to an upstream that can look invoices
   up (``find_invoice``) as a lookup first, and is created only if the invoice is not there:
   such a service never gets a second invoice from us, and an unknown outcome settles itself
-  (a lookup that finds nothing settles the earlier ones too: ``unknowns_settled``).
+  (a lookup that finds nothing settles the earlier ones too: ``unknowns_settled``);
+- a row whose order was withdrawn in the shop (deleted, or its status left
+  ``invoice_statuses``) before it was claimed is only looked up, never created: it waits
+  for a retry only when its invoice may exist and the upstream can be asked (``lookup_only``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from datetime import timedelta
 from bridge.clock import Clock
 from bridge.config.model import Settings
 from bridge.dispatch.claims import Claim
-from bridge.dispatch.outcomes import AttemptResult
+from bridge.dispatch.outcomes import AttemptResult, withdrawn_at_claim
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.errors import UpstreamBadResponse, UpstreamError, UpstreamRateLimited
 from bridge.logs import log_context
@@ -56,11 +59,17 @@ class Sender:
             if started + timedelta(seconds=sum(settings.timeouts)) > claim.lease_until:
                 return AttemptResult(started, 0.0, unsent=(
                     "its lease would run out before the longest possible request"))
+            withdrawn = withdrawn_at_claim(claim, self.settings.shops[claim.shop])
+            if withdrawn and not (claim.sent_before and invoice_finder(upstream)):
+                # nothing to ask: the recorder skips it, or stops it for a person
+                return AttemptResult(started, 0.0, unsent="the order was withdrawn in the shop")
             t0 = time.perf_counter()
             ref, error, settled = None, None, False
             try:
                 ref = self._look_up(upstream, claim)
-                if ref is None:
+                if ref is None and withdrawn:
+                    settled = True  # nothing found, and nothing is created
+                elif ref is None:
                     # a lookup that found nothing settles every earlier unknown outcome
                     settled = claim.sent_before and invoice_finder(upstream) is not None
                     ref = upstream.create_invoice(claim.payload)
@@ -69,11 +78,12 @@ class Sender:
             except Exception as exc:  # our own bug; it may have happened after sending
                 log.exception("adapter failed")
                 error = UpstreamBadResponse(f"internal error: {type(exc).__name__}: {exc}",
-                                            ambiguous=True)
+                                            ambiguous=not withdrawn)  # a lookup creates nothing
             duration_ms = (time.perf_counter() - t0) * 1000
             if isinstance(error, UpstreamRateLimited):
                 self.limiter.block(account, error.retry_after or 1.0)
-            return AttemptResult(started, duration_ms, ref, error, unknowns_settled=settled)
+            return AttemptResult(started, duration_ms, ref, error, unknowns_settled=settled,
+                                 lookup_only=withdrawn)
 
     @staticmethod
     def _look_up(upstream: InvoiceUpstream, claim: Claim) -> InvoiceRef | None:

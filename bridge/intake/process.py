@@ -51,8 +51,14 @@ from bridge.mapping.woocommerce import (
 from bridge.storage.database import Database
 from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery, OrderSync
-from bridge.storage.repository import add_event, find_sync_row, lock_sync_row
+from bridge.storage.repository import (
+    add_event,
+    find_sync_row,
+    had_unknown_outcome,
+    lock_sync_row,
+)
 from bridge.storage.states import DeliveryOutcome, SyncState
+from bridge.upstreams.port import invoice_finder
 from bridge.upstreams.registry import UpstreamRegistry
 
 log = logging.getLogger(__name__)
@@ -259,6 +265,9 @@ class DeliveryProcessor:
             return Outcome(DeliveryOutcome.IGNORED, "deleted an order we never received", order_id)
         row.deleted_in_shop = True
         add_event(session, row, "snapshot", "order deleted (trashed) in the shop")
+        if row.state == SyncState.RETRYING and had_unknown_outcome(session, row):
+            return self._maybe_invoiced(session, row, shop, "the order was deleted in the shop",
+                                        can_look_up=True)
         if row.state in (*RESTARTABLE, SyncState.RETRYING):
             lifecycle.to_skipped(row, "order deleted (trashed) in the shop before it was invoiced")
         elif row.state in (SyncState.SYNCED, SyncState.REVIEW):
@@ -280,10 +289,33 @@ class DeliveryProcessor:
         if row.state == SyncState.SENDING and not created:
             add_event(session, row, "snapshot", f"status {header.status!r} arrived while sending")
             return Outcome(DeliveryOutcome.APPLIED, reason, row.order_id)
+        if row.state == SyncState.RETRYING and had_unknown_outcome(session, row):
+            # a status that left invoice_statuses is what the dispatcher recognises (and
+            # then only looks up); a total that became 0 it would simply send
+            return self._maybe_invoiced(session, row, shop, reason,
+                                        can_look_up=header.status not in shop.invoice_statuses)
         row.payload = None
         row.content_hash = None
         lifecycle.to_skipped(row, reason)
         return Outcome(DeliveryOutcome.APPLIED, reason, row.order_id)
+
+    def _maybe_invoiced(self, session: Session, row: OrderSync, shop: ShopSettings, what: str,
+                        *, can_look_up: bool) -> Outcome:
+        """A row waiting for a retry after an unknown outcome, whose order is withdrawn: its
+        invoice may exist, so it is never simply skipped. An upstream that can be asked is
+        asked at once (the dispatcher only looks; found: ``synced``, else ``skipped``);
+        otherwise a person checks (``review``)."""
+        if can_look_up and invoice_finder(self.upstreams.for_shop(shop.id)) is not None:
+            row.next_attempt_at = self.clock.now()
+            add_event(session, row, "snapshot", f"{what}; an earlier attempt's outcome is "
+                      "unknown, so the invoice is looked up (never sent again) at once")
+            return Outcome(DeliveryOutcome.APPLIED, f"{what}: its invoice is looked up",
+                           row.order_id)
+        lifecycle.to_review(row, f"{what}, and an earlier attempt's outcome is unknown. "
+                                 f"{lifecycle.MAYBE_INVOICED}")
+        add_event(session, row, "state", row.last_error or "")
+        return Outcome(DeliveryOutcome.APPLIED, f"{what}: to review (the invoice may exist)",
+                       row.order_id)
 
     def _unmappable(self, session: Session, row: OrderSync, shop: ShopSettings,
                     exc: MappingError, order_id: int) -> Outcome:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge.clock import utcnow
-from bridge.storage.models import Base, OrderSync, ShopState, SyncEvent
+from bridge.storage.models import Base, DispatchAttempt, OrderSync, ShopState, SyncEvent
+from bridge.storage.states import UNKNOWN_OUTCOMES
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Base], values: Mapping[str, Any],
@@ -56,6 +57,16 @@ def find_sync_row(session: Session, shop: str, order_id: int, *,
 
 def add_event(session: Session, row: OrderSync, kind: str, detail: str) -> None:
     session.add(SyncEvent(sync_id=row.id, kind=kind, detail=detail[:4000], at=utcnow()))
+
+
+def had_unknown_outcome(session: Session, row: OrderSync) -> bool:
+    """Whether an attempt since the row was last queued afresh may have created its invoice
+    (an answer lost or unreadable, a worker killed mid-send)."""
+    since = row.first_attempt_at
+    query = select(exists().where(
+        DispatchAttempt.sync_id == row.id, DispatchAttempt.outcome.in_(UNKNOWN_OUTCOMES),
+        *([DispatchAttempt.started_at >= since] if since is not None else [])))
+    return bool(session.execute(query).scalar())
 
 
 def paused_shops(session: Session) -> dict[str, str]:
