@@ -156,3 +156,27 @@ def _posts(url: str) -> bool:
         return True
     except requests.ConnectionError:
         return False
+
+
+def test_sandbox_serves_the_woocommerce_rest_api() -> None:
+    port = free_port()
+    process = subprocess.Popen([BIN, "sandbox", "woocommerce", "--port", str(port),
+                                "--orders", "3", "--plain-http"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/wp-json/wc/v3/orders"
+        wait_for(lambda: _gets(url) or process.poll() is not None)
+        assert process.poll() is None, process.communicate()[0].decode()[-2000:]
+        response = requests.get(url, timeout=5)  # no key: WooCommerce refuses
+        assert response.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _gets(url: str) -> bool:
+    try:
+        requests.get(url, timeout=1)
+        return True
+    except requests.ConnectionError:
+        return False

@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _description() -> str:
-    """The first line of the package's docstring (the single module's, before the split)."""
-    from bridge.woocommerce import rest_simulator  # the package imports this module
+    """The first line of the package's docstring."""
+    from sandbox.woocommerce import rest_simulator  # the package imports this module
 
     return (rest_simulator.__doc__ or "").splitlines()[0]
