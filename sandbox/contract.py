@@ -55,9 +55,11 @@ class Fault(StrEnum):
 
 
 class RunningUpstream(Protocol):
-    #: the real adapter, pointed at the simulated service (its read timeout is short, so
-    #: ``Fault.TIMEOUT`` does not hold a test up)
-    adapter: InvoiceUpstream
+    @property
+    def adapter(self) -> InvoiceUpstream:
+        """The real adapter, pointed at the simulated service (its read timeout is short, so
+        ``Fault.TIMEOUT`` does not hold a test up)."""
+        ...
 
     def inject(self, fault: Fault, *, retry_after: int = 7) -> None:
         """Make the next request to the service misbehave."""
@@ -92,7 +94,9 @@ class SimulatedInvoice:
 
 
 class SimulatedService(Protocol):
-    url: str
+    @property
+    def url(self) -> str:
+        ...
 
     def upstream_section(self, **options: Any) -> dict[str, Any]:
         """``[shops.upstream]`` for a bridge shop using this service (with credentials it

@@ -80,7 +80,6 @@ from __future__ import annotations
 
 from sandbox.econt.app import create_simulator_app
 from sandbox.econt.config import econt_upstream
-from sandbox.econt.control import SANDBOX_PREFIX
 
 # The fault defaults were public names (outside __all__) of the single module; still here.
 from sandbox.econt.server import (
@@ -100,6 +99,7 @@ from sandbox.econt.state import (
 from sandbox.econt.validation import validate_invoice_request
 from sandbox.kit.answers import DEFAULT_RETRY_AFTER as DEFAULT_RETRY_AFTER
 from sandbox.kit.answers import DEFAULT_SLOW_DELAY as DEFAULT_SLOW_DELAY
+from sandbox.kit.control import SANDBOX_PREFIX
 from sandbox.kit.faults import FAULT_KINDS, FaultRule
 
 __all__ = [

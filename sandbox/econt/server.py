@@ -14,8 +14,8 @@ from bridge.upstreams.econt.assumptions import (
     is_valid_key,
 )
 from sandbox.econt.app import create_simulator_app
-from sandbox.econt.control import SANDBOX_PREFIX
 from sandbox.econt.state import DEMO_CLIENT_ID, DEMO_TOKEN, SimulatorState
+from sandbox.kit.control import SANDBOX_PREFIX
 from sandbox.kit.serving import RunningServer, serve_in_thread, serve_until_interrupted
 
 

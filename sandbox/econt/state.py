@@ -149,8 +149,9 @@ class SimulatorState(FaultInjector):
 
     # accounts
 
-    def add_account(self, client: str, token: str) -> None:
-        if not (is_valid_key(client) and is_valid_key(token)):
+    def add_account(self, client: object, token: object) -> None:
+        if not (isinstance(client, str) and isinstance(token, str)
+                and is_valid_key(client) and is_valid_key(token)):
             raise ValueError("client and token must be 32 lowercase hex characters")
         with self._lock:
             self._accounts.add((client, token))

@@ -90,7 +90,7 @@ def _check_order(order: object, problems: _Problems) -> Decimal | None:
     problems.unknown_fields(order, _ORDER_FIELDS, "order.")
     _require(order, "id", "order.", problems, check_positive_int)
     _require(order, "order_number", "order.", problems, check_nonempty_string)
-    amount = _require(order, "amount", "order.", problems, check_amount)
+    amount: Decimal | None = _require(order, "amount", "order.", problems, check_amount)
     _require(order, "currency", "order.", problems,
              pattern_check(_CURRENCY, "must be a three-letter upper-case ISO 4217 code"))
     _require(order, "date_created", "order.", problems, check_date)
@@ -156,7 +156,8 @@ def _check_item(key: str, item: object, problems: _Problems) -> Decimal | None:
     _require(item, "product_name", prefix, problems, check_nonempty_string)
     _require(item, "product_price", prefix, problems, check_decimal)
     _require(item, "product_qnt", prefix, problems, check_quantity)
-    return _require(item, "line_total", prefix, problems, check_decimal)
+    line_total: Decimal | None = _require(item, "line_total", prefix, problems, check_decimal)
+    return line_total
 
 
 def _require(obj: Mapping[str, Any], name: str, prefix: str, problems: _Problems,

@@ -140,7 +140,7 @@ def clients(call: Call) -> Response:
 def client_create(call: Call) -> Response:
     fields = call.params.get(assumptions.CLIENT_ROOT)
     problems = check_client(fields)
-    if problems:
+    if problems or not isinstance(fields, Mapping):
         call.state.note_reject("client_validation")
         return _invalid(problems, fields if isinstance(fields, Mapping) else None)
     return json_response(200, _client_json(call, call.state.create_client(call.account,
@@ -243,7 +243,7 @@ def invoice_new(call: Call) -> Response:
 def invoice_create(call: Call) -> Response:
     fields = call.params.get(assumptions.INVOICE_ROOT)
     problems = check_invoice(fields, _exists(call), creating=True)
-    if problems:
+    if problems or not isinstance(fields, Mapping):
         call.state.note_reject("invoice_validation")
         return _invalid(problems, {"id": None, **fields} if isinstance(fields, Mapping)
                         else None)

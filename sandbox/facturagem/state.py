@@ -205,8 +205,8 @@ class FacturagemState(FaultInjector):
 
     # --- users and sessions -------------------------------------------------------------
 
-    def add_user(self, login: str, password: str, account_id: str, account_name: str,
-                 currency: str = "EUR") -> None:
+    def add_user(self, login: object, password: object, account_id: object,
+                 account_name: str, currency: str = "EUR") -> None:
         if not (isinstance(login, str) and login and isinstance(password, str) and password):
             raise ValueError("login and password must be non-empty strings")
         if not (isinstance(account_id, str) and assumptions.ID_PATTERN.match(account_id)):

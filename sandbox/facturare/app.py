@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -203,7 +203,7 @@ def _process_create(state: FacturareState, resource: str) -> Response:
 
 
 def _refused(state: FacturareState, reason: str,
-             problems: list[tuple[str | None, str]]) -> Response:
+             problems: Sequence[tuple[str | None, str]]) -> Response:
     state.note_reject(reason)
     g.outcome = reason
     (param, message), rest = problems[0], problems[1:]

@@ -1,6 +1,6 @@
 """The linters, run as tests so that the one test command (README) also keeps the code clean:
 ruff over everything we ship and test, mypy (strict, configured in pyproject.toml) over the
-product."""
+product and its sandbox."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_ruff_finds_nothing() -> None:
 
 
 @pytest.mark.slow
-def test_mypy_finds_nothing_in_the_product() -> None:
+def test_mypy_finds_nothing_in_the_product_and_its_sandbox() -> None:
     if shutil.which("mypy", path=str(Path(sys.executable).parent)) is None:
         pytest.fail("mypy is not installed: pip install -e '.[test]'")
     result = _run("mypy", "--no-incremental")

@@ -171,7 +171,7 @@ def _page_url(base: str, query: Mapping[str, Any], page: int) -> str:
     params.pop("rest_route", None)  # already in the base URL without pretty permalinks
     # the controller puts the parsed status array back into the request: status[0]=any
     params["status"] = dict(enumerate(wp_parse_list(query.get("status", "any")) or ["any"]))
-    parts = []
+    parts: list[str] = []
     for name, value in params.items():
         if isinstance(value, dict):
             parts.extend(f"{rawurlencode(name)}%5B{rawurlencode(str(k))}%5D="
