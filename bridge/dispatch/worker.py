@@ -179,11 +179,15 @@ class Worker:
         futures = [self._submit(claim) for claim in claims]
         task_futures = (self._record_and_claim_tasks(report, claim=not self.stopping.is_set())
                         if housekeeping else [])
-        if dispatch_wait and (futures or task_futures):
-            in_flight: list[Future[Any]] = [*futures, *task_futures]
-            wait(in_flight)
-            self._record_and_claim(report, claim=False)
-            self._record_and_claim_tasks(report, claim=False)
+        if dispatch_wait:
+            # every request in flight, those of earlier turns too: "drain" means nothing left
+            with self._lock:
+                in_flight: list[Future[Any]] = [*self._in_flight, *self._tasks_in_flight,
+                                                *futures, *task_futures]
+            if in_flight:
+                wait(in_flight)
+                self._record_and_claim(report, claim=False)
+                self._record_and_claim_tasks(report, claim=False)
         self.heartbeat()
         report.outcomes = self.recorder.outcomes.snapshot()
         return report

@@ -623,3 +623,24 @@ def test_a_request_longer_than_its_lease_keeps_the_lease_of_a_live_worker(
     worker.drain()
     assert row(db).state == "synced" and len(hanging.invoices) == 1
     assert [a.outcome for a in attempts(db)] == ["created"]
+
+
+def test_drain_waits_for_a_request_sent_on_an_earlier_turn(
+        order_in: Any, settings: Settings, db: Database, clock: FakeClock) -> None:
+    """``drain`` means "nothing left": a request still in flight from an earlier turn is
+    waited for and recorded, not left behind as ``sending`` (a flaky test found this)."""
+    hanging = HangingUpstream()
+    worker = Worker(settings, db, upstreams=UpstreamRegistry(settings,
+                                                             overrides={SHOP: hanging}),
+                    clock=clock, worker_id="w1")
+    order_in()
+    worker.turn()  # the request starts and hangs
+    assert hanging.entered.wait(10)
+    # answered only after drain has begun: drain must wait for it, whatever the timing
+    releaser = threading.Timer(0.3, hanging.release.set)
+    releaser.start()
+    try:
+        worker.drain()
+    finally:
+        releaser.join()
+    assert row(db).state == "synced" and len(hanging.invoices) == 1
