@@ -41,8 +41,8 @@ MAX_CURSOR_CHARS = 200
 
 STATES = [state.value for state in SyncState]
 RESYNCABLE_STATES = [state for state in STATES if state != SyncState.SENDING]
-#: a shop id (the configuration's rule, without its anchors)
-SHOP_PATTERN = SHOP_ID.pattern.removeprefix("^").removesuffix("$")
+#: a shop id (the configuration's rule, matched whole)
+SHOP_PATTERN = SHOP_ID.pattern
 SHOP_RULE = ("a configured shop id: 1-64 characters of a-z, 0-9, '_' or '-', starting with a "
              "letter or digit")
 _STATE_LIST = f"({'|'.join(STATES)})(,({'|'.join(STATES)}))*"

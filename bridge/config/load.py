@@ -115,7 +115,7 @@ def _shop_name(data: Mapping[str, Any], index: int) -> str:
     shops = data.get("shops")
     shop = shops[index] if isinstance(shops, list) and index < len(shops) else None
     shop_id = shop.get("id") if isinstance(shop, Mapping) else None
-    return shop_id if isinstance(shop_id, str) and SHOP_ID.match(shop_id) else str(index)
+    return shop_id if isinstance(shop_id, str) and SHOP_ID.fullmatch(shop_id) else str(index)
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:

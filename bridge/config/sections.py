@@ -40,7 +40,7 @@ from bridge.config.model import (
 )
 from bridge.upstreams.registry import PLUGINS
 
-SHOP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SHOP_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # fullmatch: "$" would let "shop\n" in
 SHOP_ID_RULE = ("must be 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter or "
                 "digit")
 
@@ -252,7 +252,7 @@ class ShopSection(Section):
 
     def finish(self, data: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
-        if not SHOP_ID.match(data["id"]):
+        if not SHOP_ID.fullmatch(data["id"]):
             errors["id"] = [f"{SHOP_ID_RULE}; got {data['id']!r}"]
         statuses = data["invoice_statuses"]
         if not statuses:

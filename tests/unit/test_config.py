@@ -88,6 +88,7 @@ def test_fiscal_code_check_can_warn(tmp_path: Path) -> None:
      "shops[shop].upstream.language: must be one of"),
     ({"shops": [{"upstream": {"tokn": "x"}}]}, "shops[shop].upstream.tokn: unknown setting"),
     ({"shops": [{"id": "Bad Shop"}]}, "shops[0].id: must be 1-64 characters"),
+    ({"shops": [{"id": "shop\n"}]}, "shops[0].id: must be 1-64 characters"),
     ({"shops": [{"invoice_statuses": []}]}, "shops[shop].invoice_statuses: must list at least"),
     ({"shops": [{"invoice_statuses": ["checkout-draft"]}]}, "checkout-draft orders are never"),
     ({"shops": [{"timezone": "Mars/Olympus"}]}, "shops[shop].timezone: unknown time zone"),
