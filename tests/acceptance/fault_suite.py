@@ -191,8 +191,12 @@ class Cluster:
                     return
             except requests.RequestException:
                 pass  # still starting
+            if self.web is not None and self.web.poll() is not None:
+                break  # it exited: waiting longer will not help
             time.sleep(0.1)
-        raise RuntimeError("the bridge did not come up")
+        self.log.flush()
+        tail = (self.config.parent / "processes.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"the bridge did not come up; its output ends with:\n{tail}")
 
     def kill_holder(self, db_url: str, order_id: int) -> None:
         """SIGKILL the process holding ``order_id``'s lease -- mid-dispatch: its answer is
@@ -411,10 +415,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--orders", type=int, default=150)
-    parser.add_argument("--repeated-order", default="reject",
-                        choices=("reject", "return_existing", "unknown"))
+    parser.add_argument("--repeated-order", choices=("reject", "return_existing", "unknown"),
+                        help="what the upstream simulator does with a repeated order "
+                             "(default: reject for e-Cont.md, whose API can be set up so; "
+                             "unknown for the others, which cannot)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.repeated_order is None:
+        args.repeated_order = "reject" if args.upstream == "econt" else "unknown"
     directory = Path(tempfile.mkdtemp(prefix="fault-suite-"))
     sqlite_url = f"sqlite:///{directory / 'bridge.db'}"
     db_url = sqlite_url if args.db == "sqlite" else fresh_pg_database()
