@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bridge.embedded import EmbeddedService
 from bridge.errors import UpstreamRejected
+from bridge.storage import queries
 from bridge.storage.database import Database
 from bridge.storage.migrate import upgrade
 from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, OrderWriteBack, ShopState
@@ -186,3 +187,6 @@ def test_a_read_only_key_pauses_write_back_but_never_invoicing(
     assert "does not have write permissions" in (reason or "")
     assert paused is False  # invoicing goes on
     assert len(b.upstream.invoices) == 2
+    with b.service.db.read() as session:  # what status, /metrics and the admin API count
+        backlog = queries.tasks_by_state(session)[SHOP][queries.WRITEBACK_KIND]
+    assert sum(backlog.values()) == 2 and "done" not in backlog
