@@ -373,6 +373,12 @@ def check_config(ctx: Context) -> None:
                                              per_page=1)), None)
                 report(f"{shop.id} woocommerce", True,
                        f"REST API answers at {shop.woocommerce.url}")
+                if shop.woocommerce.write_back:  # asked without changing any order
+                    writes = client.can_write_orders()
+                    report(f"{shop.id} woocommerce write-back", writes,
+                           "the key may write orders (notes, meta)" if writes else
+                           "the key may not write orders: give it Read/Write permissions "
+                           "(write_back = true needs them)")
             except WooRestAuthError as exc:
                 report(f"{shop.id} woocommerce", False, str(exc))
             except WooRestError as exc:
