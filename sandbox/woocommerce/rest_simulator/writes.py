@@ -21,7 +21,8 @@ What follows WooCommerce (``WC_REST_CRUD_Controller``, ``WC_REST_Orders_V2_Contr
   entry (with a new id) is added. A save that changes the order moves its
   ``date_modified``; every save fires ``woocommerce_update_order`` (``order.updated``);
 - notes are listed newest first, all of them (no paging), with ``id``, ``author``,
-  ``date_created(_gmt)``, ``note``, ``customer_note`` and ``_links``; adding a note does not
+  ``date_created(_gmt)``, ``note`` and ``customer_note`` (no ``_links``: a simplification);
+  adding a note does not
   save the order (no webhook).
 """
 
