@@ -2,7 +2,11 @@
 receiver like a real shop delivers it: signed, PHP-encoded, after the request that saved the
 order has answered (Action Scheduler runs deliveries asynchronously; docs/woocommerce.md
 section 1.1), with the order as the REST API shows it at delivery time. This is what a
-bridge writing back to the order hears about its own write."""
+bridge writing back to the order hears about its own write.
+
+``deliver(topic, order_id)`` sends one delivery of an order as the shop stores it now,
+synchronously (the demo and the fault suite place orders in the shop and let it announce
+them; a real shop queues them the same way, see above)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.woocommerce.rest_simulator.state import RestSimulatorState
-from sandbox.woocommerce.sender import WooCommerceWebhook
+from sandbox.woocommerce.sender import DeliveryResult, WooCommerceWebhook
 
 
 @dataclass
@@ -40,12 +44,20 @@ class ShopWebhooks:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Until every queued delivery was sent (tests, demo)."""
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Until every queued delivery was sent (tests, demo); False on timeout."""
         done = threading.Event()
+        self._idle = done  # before the marker is queued: the sender may reach it at once
         self._queue.put(-1)
-        self._idle = done
-        done.wait(timeout)
+        return done.wait(timeout)
+
+    def deliver(self, topic: str, order_id: int) -> DeliveryResult:
+        """One ``topic`` delivery of the order as the shop stores it now, sent at once (not
+        counted in ``delivered``, which holds the deliveries of REST saves)."""
+        order = self.state.order(order_id)
+        if order is None:
+            raise KeyError(f"order {order_id} is not in the shop")
+        return self.hook.deliver(topic, order)
 
     def count(self) -> int:
         with self._lock:
