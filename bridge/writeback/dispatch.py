@@ -11,7 +11,11 @@ The dispatcher's rules, against the shop instead of the upstream:
   added. Then the note, then the meta (the meta last: it is the record that both are there);
 - answers: done; the key refused (401/403) -> the shop's write-back pauses (invoicing goes
   on); 5xx, timeouts, 429 -> retried with backoff; the order gone (404) or any other refusal
-  -> failed with the reason.
+  -> failed with the reason;
+- a request whose outcome is in doubt before the note was seen on the order (no answer in
+  ``timeout``, the connection lost, a gateway's 502/504) may still be running in WordPress:
+  a read-back now would not find its note and add a second one. So the retry waits at least
+  ``IN_DOUBT_WAIT`` times the shop's ``timeout`` (the request has run that long already).
 
 The note text is never logged: it may quote the buyer's data.
 """
@@ -45,6 +49,15 @@ log = logging.getLogger(__name__)
 
 #: keys of notes remembered per order (``noted``): far more than an order's states
 NOTED_LIMIT = 20
+#: a write in doubt is read back no sooner than this many times the shop's ``timeout``
+IN_DOUBT_WAIT = 2.0
+#: gateway answers that leave WordPress's request running (or done) behind them
+_GATEWAY_STATUSES = (502, 504)
+
+
+def in_doubt(error: WooRestError) -> bool:
+    """Whether the request may have been carried out (or still be running) in WordPress."""
+    return error.retryable and (error.status is None or error.status in _GATEWAY_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -212,10 +225,11 @@ class WriteBackDispatcher:
         if not mine:
             return "late"
         error = result.error or WooRestError("no answer and no error")
-        return self._failed(session, item, error, now)
+        return self._failed(session, item, error, now,
+                            note_in_doubt=not result.noted and in_doubt(error))
 
     def _failed(self, session: Session, item: OrderWriteBack, error: WooRestError,
-                now: datetime) -> str:
+                now: datetime, *, note_in_doubt: bool = False) -> str:
         item.last_http_status = error.status
         reason = clip(str(error), 2000)
         if isinstance(error, WooRestAuthError):
@@ -232,7 +246,11 @@ class WriteBackDispatcher:
                                           first_attempt_at=item.first_attempt_at, now=now,
                                           count_attempts=not throttled)
             if decision.retry:
-                _due(item, now, now + timedelta(seconds=decision.delay), reason)
+                delay = decision.delay
+                rest = self._rest(item.shop)
+                if note_in_doubt and rest is not None:  # let a running request finish
+                    delay = max(delay, IN_DOUBT_WAIT * rest.timeout)
+                _due(item, now, now + timedelta(seconds=delay), reason)
                 return "throttled" if throttled else "retry"
             return _stop(item, now, f"{decision.reason}; last error: {reason}")
         return _stop(item, now, f"refused by the shop: {reason}")

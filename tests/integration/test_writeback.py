@@ -79,14 +79,15 @@ def bridge(make_settings: Any) -> Iterator[Callable[..., Bridge]]:
     started: list[tuple[EmbeddedService, RunningRestSimulator, ShopWebhooks]] = []
 
     def _start(*, key: tuple[str, str] = (DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET),
-               **woocommerce: Any) -> Bridge:
+               dispatch: dict[str, Any] | None = None, **woocommerce: Any) -> Bridge:
         state = RestSimulatorState(ssl=False, keys=[
             ApiKey(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET),
             ApiKey(READ_ONLY_KEY, READ_ONLY_SECRET, permissions="read")])
         shop = run_rest_simulator(state=state)
         settings = make_settings({"shops": [{"woocommerce": {
             "url": shop.url, "consumer_key": key[0], "consumer_secret": key[1],
-            "write_back": True, "write_rate": 0, **woocommerce}}]})
+            "write_back": True, "write_rate": 0, **woocommerce}}], **(
+                {"dispatch": dispatch} if dispatch else {})})
         upstream = InMemoryUpstream()
         registry = UpstreamRegistry(settings, overrides={SHOP: upstream})
         db = Database.from_settings(settings.database)
@@ -160,7 +161,8 @@ def test_a_refused_order_gets_the_reason_then_the_invoice_once_fixed(
 
 def test_a_lost_answer_is_read_back_and_never_makes_a_second_note(
         bridge: Callable[..., Bridge]) -> None:
-    b = bridge()
+    # read back after 2 x timeout (WordPress may still be at work), not sooner
+    b = bridge(timeout="1s", dispatch={"retry": {"schedule": ["100ms"], "jitter": "none"}})
     # the note is added, then its answer is lost (a proxy's 502 after WordPress wrote it)
     b.shop.state.add_fault(502, target="write", after=True)
     b.order(3003)
@@ -190,3 +192,15 @@ def test_a_read_only_key_pauses_write_back_but_never_invoicing(
     with b.service.db.read() as session:  # what status, /metrics and the admin API count
         backlog = queries.tasks_by_state(session)[SHOP][queries.WRITEBACK_KIND]
     assert sum(backlog.values()) == 2 and "done" not in backlog
+
+
+def test_a_note_written_after_the_client_gave_up_is_not_written_twice(
+        bridge: Callable[..., Bridge]) -> None:
+    # retried at once: the read-back comes while WordPress is still working on the note
+    b = bridge(timeout="1s", dispatch={"retry": {"schedule": ["100ms"], "jitter": "none"}})
+    slow = b.shop.state.add_fault(None, target="write", delay=2.0)
+    b.order(3006)
+    b.settle(lambda: b.written() == 1, timeout=60)
+    time.sleep(2.5)  # the slow request has long finished
+    assert slow.applied == 1
+    assert [note["note"][:8] for note in b.shop.state.notes(3006)] == ["Invoice "]

@@ -90,7 +90,9 @@ class _Request:
         return "item" if self.route and _ITEM_ROUTE.match(self.route) else "other"
 
     def _fault_kind(self) -> str:
-        return "write" if request.method in _WRITES else self._kind()
+        if request.method not in _WRITES:
+            return self._kind()
+        return "note_write" if self._kind() == "notes" else "write"
 
     def _page(self) -> int:
         return absint(self.query.get("page", "1")) or 1

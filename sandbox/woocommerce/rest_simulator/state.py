@@ -49,9 +49,9 @@ class RestFault:
     """One queued fault (OUR test tool): the next ``times`` matching requests wait ``delay``
     seconds, then answer ``status`` -- or, with ``status=None``, answer normally (a slow
     shop). ``target`` is "list", "item", "notes" (an order's notes, read), "write" (any
-    POST/PUT/PATCH) or "any"; ``page`` narrows a list fault to a page. ``after``: the
-    request is carried out first, then the fault is the answer (a write whose answer is
-    lost)."""
+    POST/PUT/PATCH), "note_write" (adding a note) or "any"; ``page`` narrows a list fault
+    to a page. ``after``: the request is carried out first, then the fault is the answer (a
+    write whose answer is lost)."""
 
     status: int | None = 500
     times: int = 1
@@ -62,13 +62,16 @@ class RestFault:
     after: bool = False
 
     def __post_init__(self) -> None:
-        if self.target not in ("list", "item", "notes", "write", "any"):
-            raise ValueError("target must be list, item, notes, write or any")
+        if self.target not in ("list", "item", "notes", "write", "note_write", "any"):
+            raise ValueError("target must be list, item, notes, write, note_write or any")
         if self.times < 1 or self.delay < 0:
             raise ValueError("times must be >= 1 and delay >= 0")
 
     def matches(self, kind: str, page: int) -> bool:
-        if self.applied >= self.times or self.target not in (kind, "any"):
+        if self.applied >= self.times:
+            return False
+        if self.target not in (kind, "any") and not (
+                self.target == "write" and kind == "note_write"):
             return False
         return self.page is None or (kind == "list" and self.page == page)
 
