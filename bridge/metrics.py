@@ -142,7 +142,8 @@ class SystemCollector(Collector):
             "How long the oldest stored, not yet processed delivery has waited.")
         tasks = GaugeMetricFamily(
             "invoice_bridge_tasks",
-            "Follow-up tasks (payments, cancellations, corrections) by shop, kind and state.",
+            "Follow-up tasks (payments, cancellations, corrections) and write-backs to the "
+            "shop (kind write-back) by shop, kind and state.",
             labels=["shop", "kind", "state"])
         try:
             with self.runtime.db.read() as session:

@@ -27,6 +27,7 @@ from bridge.storage.models import OrderSync, ShopState
 from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
 from bridge.upstreams.registry import UpstreamRegistry
+from bridge.writeback import dispatch as writeback
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ def set_paused(session: Session, settings: Settings, shop_id: str, paused: bool,
     _configured_shop(settings, shop_id)
     reason = reason or f"paused by {actor}"
     set_shop_paused(session, shop_id, paused, reason if paused else None)
+    if not paused:  # the operator fixed what was refused: the shop's REST key too
+        writeback.resume(session, shop_id)
     state = session.get(ShopState, shop_id)
     assert state is not None
     return state

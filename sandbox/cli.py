@@ -19,12 +19,16 @@ from sandbox.upstreams import SANDBOXES
               help="Keep the demo's database and config here (default: a temporary folder).")
 @click.option("--upstream", type=click.Choice(list(SANDBOXES)), default="econt",
               show_default=True, help="Which invoicing service to simulate.")
-def demo(directory: str | None, upstream: str) -> None:
+@click.option("--write-back/--no-write-back", default=True, show_default=True,
+              help="Orders come from the WooCommerce REST simulator, and the bridge writes "
+                   "each one's invoice (or why it has none) back to it.")
+def demo(directory: str | None, upstream: str, write_back: bool) -> None:
     """Start an invoicing service's simulator and the bridge, deliver sample orders as
-    WooCommerce would, and print the resulting sync table and invoices."""
+    WooCommerce would, and print the resulting sync table and invoices (and, with
+    write-back, the notes and meta each order shows in the shop)."""
     from sandbox.demo import run_demo
 
-    sys.exit(run_demo(directory, upstream))
+    sys.exit(run_demo(directory, upstream, write_back=write_back))
 
 
 @click.group()

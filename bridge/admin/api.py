@@ -144,9 +144,12 @@ def list_shops() -> Any:
     session = get_session()
     settings = current_runtime().settings
     counts = queries.counts_by_state(session)
+    tasks = queries.tasks_by_state(session)
     states = {s.shop: s for s in session.execute(select(ShopState)).scalars()}
     return jsonify(schemas.ShopList().dump({"shops": [
-        shop_view(shop, states.get(shop), counts.get(shop, {})) for shop in settings.shops]}))
+        shop_view(shop, states.get(shop), counts.get(shop, {}),
+                  tasks.get(shop, {}).get(queries.WRITEBACK_KIND, {}))
+        for shop in settings.shops]}))
 
 
 @bp.post("/shops/<shop>/pause")

@@ -321,6 +321,15 @@ class Shop(ResponseSchema):
     paused_reason = fields.String(required=True, allow_none=True)
     paused_at = fields.DateTime(required=True, allow_none=True, metadata=_doc(
         "When dispatch was paused."))
+    writeback_paused = fields.Boolean(required=True, metadata=_doc(
+        "Write-back to the shop is paused (its REST key was refused); invoicing goes on. "
+        "Resuming the shop resumes it."))
+    writeback_paused_reason = fields.String(required=True, allow_none=True)
+    writebacks_by_state = fields.Dict(
+        keys=fields.String(), values=fields.Integer(metadata={"minimum": 1}),
+        metadata=_doc("Write-backs to the shop (notes and meta on its orders) counted by "
+                      "state (pending, sending, retrying, done, failed); states without any "
+                      "are absent. Only in `GET /shops`."))
     rows_by_state = fields.Dict(
         keys=fields.String(), values=fields.Integer(metadata={"minimum": 1}),
         metadata=_doc("Rows counted by state; states without rows are absent. Only in "
@@ -409,5 +418,6 @@ class BulkResyncResult(ResponseSchema):
 
 class ShopList(ResponseSchema):
     shops = fields.List(fields.Nested(Shop, metadata={"required": [
-        "shop", "paused", "paused_reason", "paused_at", "rows_by_state"]}), required=True,
+        "shop", "paused", "paused_reason", "paused_at", "writeback_paused",
+        "writeback_paused_reason", "rows_by_state", "writebacks_by_state"]}), required=True,
         metadata=_doc("In configuration order."))

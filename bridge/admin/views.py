@@ -24,15 +24,20 @@ def row_view(row: OrderSync, *, with_payload: bool = False) -> dict[str, Any]:
     return view
 
 
-def shop_view(shop: str, state: ShopState | None,
-              counts: dict[str, int] | None) -> dict[str, Any]:
-    """A configured shop; ``counts`` (its rows by state) only where the answer lists them."""
+def shop_view(shop: str, state: ShopState | None, counts: dict[str, int] | None,
+              writebacks: dict[str, int] | None = None) -> dict[str, Any]:
+    """A configured shop; ``counts`` (its rows by state) and ``writebacks`` (its
+    write-backs by state) only where the answer lists them."""
     view: dict[str, Any] = {
         "shop": shop,
         "paused": bool(state and state.paused),
         "paused_reason": state.paused_reason if state else None,
         "paused_at": state.paused_at if state else None,
+        "writeback_paused": bool(state and state.writeback_paused),
+        "writeback_paused_reason": state.writeback_paused_reason if state else None,
     }
     if counts is not None:
         view["rows_by_state"] = counts
+    if writebacks is not None:
+        view["writebacks_by_state"] = writebacks
     return view

@@ -81,6 +81,9 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             "rows_by_state": counts.get(shop_id, {}),
             "paused": bool(shops.get(shop_id) and shops[shop_id].paused),
             "paused_reason": shops[shop_id].paused_reason if shop_id in shops else None,
+            "writeback_paused": bool(shops.get(shop_id) and shops[shop_id].writeback_paused),
+            "writeback_paused_reason": (shops[shop_id].writeback_paused_reason
+                                        if shop_id in shops else None),
             "reconcile": shops[shop_id].reconcile_result if shop_id in shops else None,
             "quarantined_deliveries": intake.quarantined.get(shop_id, 0),
             "tasks_by_kind_and_state": tasks.get(shop_id, {}),
@@ -101,7 +104,8 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         click.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
-    attention = any(s["paused"] or any(s["rows_by_state"].get(k) for k in ATTENTION)
+    attention = any(s["paused"] or s["writeback_paused"]
+                    or any(s["rows_by_state"].get(k) for k in ATTENTION)
                     or any(states.get(k) for states in s["tasks_by_kind_and_state"].values()
                            for k in ATTENTION)
                     for s in report["shops"]) or bool(
@@ -117,6 +121,8 @@ def _print_status(report: dict[str, Any]) -> None:
         click.echo(f"{shop['shop']}: {states}")
         if shop["paused"]:
             click.secho(f"  PAUSED: {shop['paused_reason']}", fg="yellow")
+        if shop["writeback_paused"]:
+            click.secho(f"  WRITE-BACK PAUSED: {shop['writeback_paused_reason']}", fg="yellow")
         if shop["reconcile"]:
             click.echo(f"  last reconciliation: {shop['reconcile']}")
         if shop["quarantined_deliveries"]:
@@ -367,6 +373,12 @@ def check_config(ctx: Context) -> None:
                                              per_page=1)), None)
                 report(f"{shop.id} woocommerce", True,
                        f"REST API answers at {shop.woocommerce.url}")
+                if shop.woocommerce.write_back:  # asked without changing any order
+                    writes = client.can_write_orders()
+                    report(f"{shop.id} woocommerce write-back", writes,
+                           "the key may write orders (notes, meta)" if writes else
+                           "the key may not write orders: give it Read/Write permissions "
+                           "(write_back = true needs them)")
             except WooRestAuthError as exc:
                 report(f"{shop.id} woocommerce", False, str(exc))
             except WooRestError as exc:

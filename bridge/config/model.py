@@ -112,6 +112,15 @@ class WooRestSettings:
     reconcile_interval: float = 0.0
     #: how far back each reconciliation looks.
     reconcile_window: float = 86400.0
+    #: write each order's invoice (or why it has none) back to the order: a note and
+    #: ``_invoice_bridge_*`` meta (bridge/writeback; needs a Read/Write key)
+    write_back: bool = False
+    #: the invoice note is shown to the customer (and e-mailed by WooCommerce); notes about
+    #: failures are always private
+    customer_note: bool = False
+    #: write-back requests per second to this shop (a note and a meta update per order),
+    #: so a backlog never floods a small WordPress host; 0 = no limit
+    write_rate: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,9 @@ class WooCommerceSection(Section):
     timeout = Duration(load_default=60.0)
     reconcile_interval = Duration(load_default=0.0)
     reconcile_window = Duration(load_default=86400.0)
+    write_back = Flag(load_default=False)
+    customer_note = Flag(load_default=False)
+    write_rate = Number(minimum=0, load_default=WooRestSettings.write_rate)
 
     def finish(self, data: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -55,6 +55,8 @@ from bridge.intake.store import DeliveryStore
 from bridge.storage.database import Database
 from bridge.storage.failures import is_outage
 from bridge.upstreams.registry import UpstreamRegistry
+from bridge.writeback.dispatch import WriteBackClaim, WriteBackDispatcher, WriteBackResult
+from bridge.writeback.plan import Planner
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,9 @@ class Worker:
                                  self.worker_id)
         self.tasks = TaskDispatcher(settings, self.upstreams, self.limiter, policy,
                                     self.worker_id)
+        #: the invoice (or why it is missing) written back to the shop (bridge/writeback)
+        self.writebacks = WriteBackDispatcher(settings, self.limiter, policy, self.worker_id)
+        self.planner = Planner(settings, self.upstreams)
         self._heartbeat = Heartbeat(db, self.worker_id, self.clock, self.limiter)
         self.processor = DeliveryProcessor(db, settings, self.upstreams, self.clock)
         self.store = DeliveryStore(db, Spool(settings.server.spool_dir))
@@ -114,6 +119,7 @@ class Worker:
                                         thread_name_prefix="dispatch")
         self._in_flight: dict[Future[outcomes.AttemptResult], Claim] = {}
         self._tasks_in_flight: dict[Future[TaskResult], TaskClaim] = {}
+        self._writebacks_in_flight: dict[Future[WriteBackResult], WriteBackClaim] = {}
         #: answers whose recording failed on a database error; recorded on the next turn
         self._unrecorded: list[Sent] = []
         self._lock = threading.Lock()
@@ -289,12 +295,13 @@ class Worker:
     def _free_slots(self) -> int:
         """Rows (and tasks) the loop may claim: ``capacity`` less those running or queued."""
         with self._lock:
-            return self.capacity - len(self._in_flight) - len(self._tasks_in_flight)
+            return (self.capacity - len(self._in_flight) - len(self._tasks_in_flight)
+                    - len(self._writebacks_in_flight))
 
     # --- follow-up tasks: rare, so a transaction each ------------------------------------
 
     def _record_and_claim_tasks(self, report: TurnReport, *,
-                                claim: bool) -> list[Future[TaskResult]]:
+                                claim: bool) -> list[Future[Any]]:
         with self._lock:
             done = [(future, self._tasks_in_flight.pop(future))
                     for future in list(self._tasks_in_flight) if future.done()]
@@ -309,16 +316,51 @@ class Worker:
                                                "error": str(result.error) if result.error
                                                else None})
         limit = self._free_slots() if claim else 0
+        futures: list[Future[Any]] = []
+        if limit > 0:
+            with self.db.transaction() as session:
+                claims = self.tasks.claim(session, limit=limit, now=self.clock.now())
+            report.tasks += len(claims)
+            for task in claims:
+                future = self._pool.submit(self._send_task, task)
+                with self._lock:
+                    self._tasks_in_flight[future] = task
+                future.add_done_callback(lambda _: self.wake.set())
+                futures.append(future)
+        # write-backs ride along: a shop's order screen is the tasks' kind of work
+        writebacks = self._record_and_claim_writebacks(claim=claim)
+        report.tasks += len(writebacks)
+        return [*futures, *writebacks]
+
+    def _record_and_claim_writebacks(self, *, claim: bool) -> list[Future[WriteBackResult]]:
+        """Write-backs to the shop: recorded and claimed like tasks, after the sweep that
+        plans them (bridge/writeback)."""
+        if not self.writebacks.shops:
+            return []
+        with self._lock:
+            done = [(future, self._writebacks_in_flight.pop(future))
+                    for future in list(self._writebacks_in_flight) if future.done()]
+        for future, item in done:
+            result = (WriteBackResult(self.clock.now(), unsent="the worker stopped")
+                      if future.cancelled() else future.result())
+            with self.db.transaction() as session:
+                outcome = self.writebacks.record(session, item, result, now=self.clock.now())
+            self.recorder.outcomes.add(f"writeback_{outcome}")
+            log.info("write-back", extra={"order": f"{item.shop}/{item.order_id}",
+                                          "outcome": outcome, "error": str(result.error)
+                                          if result.error else None})
+        limit = self._free_slots() if claim else 0
         if limit <= 0:
             return []
         with self.db.transaction() as session:
-            claims = self.tasks.claim(session, limit=limit, now=self.clock.now())
-        report.tasks += len(claims)
+            self.planner.sweep(session, now=self.clock.now())
+            claims = self.writebacks.claim(session, limit=limit, now=self.clock.now())
         futures = []
-        for task in claims:
-            future = self._pool.submit(self._send_task, task)
+        for item in claims:
+            future = self._pool.submit(self.writebacks.send, item, now=self.clock.now(),
+                                       stopping=self.stopping.is_set())
             with self._lock:
-                self._tasks_in_flight[future] = task
+                self._writebacks_in_flight[future] = item
             future.add_done_callback(lambda _: self.wake.set())
             futures.append(future)
         return futures
@@ -353,15 +395,21 @@ class Worker:
             running_tasks = [(task.lease_owner, task.lease_until)
                              for future, task in self._tasks_in_flight.items()
                              if future.running()]
+            running_writebacks = [(item.lease_owner, item.lease_until)
+                                  for future, item in self._writebacks_in_flight.items()
+                                  if future.running()]
         owners = {owner for owner, until in running if due(owner, until)}
         task_owners = {owner for owner, until in running_tasks if due(owner, until)}
+        writeback_owners = {owner for owner, until in running_writebacks if due(owner, until)}
         # forget the owners whose requests are over
-        live = {owner for owner, _ in running + running_tasks}
+        live = {owner for owner, _ in running + running_tasks + running_writebacks}
         self._renewed = {owner: until for owner, until in self._renewed.items() if owner in live}
-        if owners or task_owners:
+        if owners or task_owners or writeback_owners:
             with self.db.transaction() as session:
                 renew_leases(session, owners, task_owners, until=now + lease)
-            self._renewed.update(dict.fromkeys(owners | task_owners, now + lease))
+                self.writebacks.renew(session, writeback_owners, until=now + lease)
+            self._renewed.update(dict.fromkeys(owners | task_owners | writeback_owners,
+                                               now + lease))
 
     # --- one row at a time (tests, operator tools) ------------------------------------------
 
@@ -381,6 +429,7 @@ class Worker:
         """Settle rows (and tasks) whose lease expired: their worker died mid-dispatch."""
         with self.db.transaction() as session:
             tasks = self.tasks.reap(session, now=self.clock.now())
+            tasks += self.writebacks.reap(session, now=self.clock.now())
         return self.recorder.reap() + tasks
 
     def heartbeat(self, *, stopped: bool = False, force: bool = False) -> None:
@@ -391,7 +440,8 @@ class Worker:
     def _shutdown(self) -> None:
         grace = self.settings.dispatch.shutdown_grace
         with self._lock:
-            futures: list[Future[Any]] = [*self._in_flight, *self._tasks_in_flight]
+            futures: list[Future[Any]] = [*self._in_flight, *self._tasks_in_flight,
+                                          *self._writebacks_in_flight]
         for future in futures:
             future.cancel()  # only those still queued, never sent, can be cancelled
         futures = [future for future in futures if not future.cancelled()]
@@ -408,13 +458,16 @@ class Worker:
             stuck = [claim for future, claim in self._in_flight.items() if not future.done()]
             stuck_tasks = [task for future, task in self._tasks_in_flight.items()
                            if not future.done()]
+            stuck_writebacks = [item for future, item in self._writebacks_in_flight.items()
+                                if not future.done()]
         if stuck:
             self.recorder.release(stuck)
-        if stuck_tasks:
+        if stuck_tasks or stuck_writebacks:
             with self.db.transaction() as session:
                 self.tasks.release(session, stuck_tasks, now=self.clock.now())
+                self.writebacks.release(session, stuck_writebacks, now=self.clock.now())
         #: dispatches still running after release; the process should not wait for them
-        self.abandoned = len(stuck) + len(stuck_tasks)
+        self.abandoned = len(stuck) + len(stuck_tasks) + len(stuck_writebacks)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.heartbeat(stopped=True)
         self.upstreams.close()

@@ -34,9 +34,11 @@ from bridge.clock import Clock
 from bridge.config.model import Settings, ShopSettings
 from bridge.errors import MappingError, clip
 from bridge.followups import plan as followups
+from bridge.intake import echo
 from bridge.intake.backlog import PROCESSED, QUARANTINED, RECEIVED
 from bridge.intake.body import read_body
 from bridge.intake.failures import MAX_TRIES
+from bridge.intake.snapshots import latest_snapshot
 from bridge.logs import log_context
 from bridge.mapping import fingerprint
 from bridge.mapping.build import map_order
@@ -222,6 +224,10 @@ class DeliveryProcessor:
             stale = _staleness(row, header)
             if stale:
                 return Outcome(DeliveryOutcome.STALE, stale, header.order_id)
+            if echo.has_own_meta(data) and echo.is_echo(data, latest_snapshot(session, row)):
+                return Outcome(DeliveryOutcome.ECHO, "the shop's echo of the bridge's own "
+                               "write-back (only _invoice_bridge_* meta changed)",
+                               header.order_id)
 
         # what fits the columns; an over-long value is the problem reported below
         row.order_number = _fit(header.number, MAX_ORDER_NUMBER) or row.order_number

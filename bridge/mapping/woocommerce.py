@@ -554,9 +554,14 @@ def read_tax_rates(data: Mapping[str, Any]) -> dict[int, Decimal | None]:
     return rates
 
 
+#: meta the bridge writes to orders itself (bridge/writeback): never read as the order's
+#: content, whatever a shop configures, so writing it back can never change an invoice
+OWN_META_PREFIX = "_invoice_bridge_"
+
+
 def read_meta(data: Mapping[str, Any]) -> tuple[WooMeta, ...]:
     """``meta_data`` read leniently: entries that are not ``{key: str, value: ...}`` are
-    skipped -- other plugins' meta are not ours to reject."""
+    skipped -- other plugins' meta are not ours to reject -- and so is the bridge's own."""
     raw = data.get("meta_data") if isinstance(data, Mapping) else None
     if not isinstance(raw, list):
         return ()
@@ -564,6 +569,7 @@ def read_meta(data: Mapping[str, Any]) -> tuple[WooMeta, ...]:
         WooMeta(entry["key"], entry.get("value"))
         for entry in raw
         if isinstance(entry, Mapping) and isinstance(entry.get("key"), str)
+        and not entry["key"].startswith(OWN_META_PREFIX)
     )
 
 

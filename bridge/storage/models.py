@@ -38,7 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from bridge.clock import utcnow
-from bridge.storage.states import DUE_STATES, DUE_TASK_STATES, SyncState
+from bridge.storage.states import DUE_STATES, DUE_TASK_STATES, DUE_WRITEBACK_STATES, SyncState
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -128,6 +128,8 @@ _SENDING_SQL = f"state = '{SyncState.SENDING.value}'"
 
 _TASK_DUE_SQL = "state IN ({})".format(
     ", ".join(f"'{state.value}'" for state in DUE_TASK_STATES))
+_WRITEBACK_DUE_SQL = "state IN ({})".format(
+    ", ".join(f"'{state.value}'" for state in DUE_WRITEBACK_STATES))
 
 
 class OrderSync(Base):
@@ -225,6 +227,51 @@ class OrderTask(Base):
     )
 
 
+class OrderWriteBack(Base):
+    """What the shop is to show on an order (bridge/writeback): a note and
+    ``_invoice_bridge_*`` meta for the state its row stopped in. One per order: a newer
+    state replaces ``target`` (and ``payload``) while it waits, so only the latest is
+    written. Claimed, leased and retried like invoices, against the shop's REST API."""
+
+    __tablename__ = "order_writebacks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("order_sync.id", ondelete="CASCADE"),
+                                         unique=True)
+    shop: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    #: WriteBackState
+    state: Mapped[str] = mapped_column(String(16))
+    #: the key of what is to be written ("synced:<invoice id>", "failed:<digest>", ...)
+    target: Mapped[str] = mapped_column(String(128))
+    #: the note text and meta values for ``target``, decided when it was planned
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: the key the shop last confirmed (meta ``_invoice_bridge_key``); None before the first
+    written: Mapped[str | None] = mapped_column(String(128))
+    #: keys whose note is on the order already (newest last, bounded): a state the order
+    #: comes back to gets its meta again, never a second note
+    noted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the sync row's ``updated_at`` when this was planned: a row updated since is looked at
+    #: again (``bridge.writeback.plan``)
+    row_updated_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    first_attempt_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_http_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("ix_order_writebacks_due", "next_attempt_at", "id",
+              postgresql_where=text(_WRITEBACK_DUE_SQL), sqlite_where=text(_WRITEBACK_DUE_SQL)),
+        Index("ix_order_writebacks_shop_state", "shop", "state"),
+    )
+
+
 class DispatchAttempt(Base):
     __tablename__ = "dispatch_attempts"
 
@@ -268,6 +315,10 @@ class ShopState(Base):
     #: the last periodic reconciliation with the shop's REST API, and how it went
     reconciled_at: Mapped[datetime | None] = mapped_column()
     reconcile_result: Mapped[str | None] = mapped_column(Text)
+    #: write-back to the shop paused (its REST key was refused), apart from invoicing
+    writeback_paused: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=text("false"))
+    writeback_paused_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -287,6 +338,9 @@ IS_DUE = OrderSync.state.in_([literal_column(f"'{state.value}'") for state in DU
 #: The condition of ix_order_tasks_due.
 TASK_IS_DUE = OrderTask.state.in_([literal_column(f"'{state.value}'")
                                    for state in DUE_TASK_STATES])
+#: The condition of ix_order_writebacks_due.
+WRITEBACK_IS_DUE = OrderWriteBack.state.in_([literal_column(f"'{state.value}'")
+                                             for state in DUE_WRITEBACK_STATES])
 #: The condition of ix_order_sync_leases: rows claimed by a worker.
 IS_SENDING = OrderSync.state == literal_column(f"'{SyncState.SENDING.value}'")
 
@@ -295,4 +349,5 @@ IS_SENDING = OrderSync.state == literal_column(f"'{SyncState.SENDING.value}'")
 #: declarative ``__table__`` is only known to be a ``FromClause``).
 SYNC_ROWS = cast(Table, OrderSync.__table__)
 TASKS = cast(Table, OrderTask.__table__)
+WRITEBACKS = cast(Table, OrderWriteBack.__table__)
 ATTEMPTS = cast(Table, DispatchAttempt.__table__)

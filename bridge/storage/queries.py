@@ -14,7 +14,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bridge.errors import invalid
-from bridge.storage.models import IS_DUE, IS_SENDING, OrderSync, OrderTask, WorkerHeartbeat
+from bridge.storage.models import (
+    IS_DUE,
+    IS_SENDING,
+    OrderSync,
+    OrderTask,
+    OrderWriteBack,
+    WorkerHeartbeat,
+)
 
 
 @dataclass(frozen=True)
@@ -103,13 +110,23 @@ def counts_by_state(session: Session) -> dict[str, dict[str, int]]:
     return counts
 
 
+#: the kind write-backs (``order_writebacks``) are counted under beside the tasks
+WRITEBACK_KIND = "write-back"
+
+
 def tasks_by_state(session: Session) -> dict[str, dict[str, dict[str, int]]]:
-    """{shop: {kind: {state: count}}} of the follow-up tasks."""
+    """{shop: {kind: {state: count}}} of the follow-up tasks, and of the write-backs to the
+    shop (kind ``write-back``)."""
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for shop, kind, state, count in session.execute(
             select(OrderTask.shop, OrderTask.kind, OrderTask.state, func.count())
             .group_by(OrderTask.shop, OrderTask.kind, OrderTask.state)):
         counts.setdefault(shop, {}).setdefault(kind, {})[state] = count
+    # write-backs to the shop are the same kind of work, counted the same way
+    for shop, state, count in session.execute(
+            select(OrderWriteBack.shop, OrderWriteBack.state, func.count())
+            .group_by(OrderWriteBack.shop, OrderWriteBack.state)):
+        counts.setdefault(shop, {}).setdefault(WRITEBACK_KIND, {})[state] = count
     return counts
 
 

@@ -81,6 +81,7 @@ class DeliveryOutcome(StrEnum):
     APPLIED = "applied"              # the order's row took it
     UNCHANGED = "unchanged"          # nothing the invoice shows changed
     STALE = "stale"                  # older than the snapshot already applied
+    ECHO = "echo"                    # the shop echoing our own write-back; nothing changed
     IGNORED = "ignored"              # not about an invoiceable order (topic, draft, ...)
     INVALID = "invalid"              # the content cannot be used; reason names the fields
     ERROR_PAYLOAD = "error_payload"  # WooCommerce sent an error instead of the order
@@ -110,3 +111,21 @@ class TaskState(StrEnum):
 
 #: task states the dispatcher picks up when due
 DUE_TASK_STATES = (TaskState.PENDING, TaskState.RETRYING)
+
+
+class WriteBackState(StrEnum):
+    """Where an order's write-back to the shop is (``order_writebacks.state``;
+    docs/states.md "Write-back to the shop")."""
+
+    PENDING = "pending"    # due: ``target`` differs from what the shop shows
+    SENDING = "sending"    # claimed by a worker holding a lease
+    RETRYING = "retrying"  # a transient failure, or the shop's key was refused (paused)
+    DONE = "done"          # the shop shows ``target`` (note and meta)
+    FAILED = "failed"      # the shop refused it for good, or retries ran out
+
+
+#: write-back states the dispatcher picks up when due
+DUE_WRITEBACK_STATES = (WriteBackState.PENDING, WriteBackState.RETRYING)
+#: sync states an order stops in, which the shop is told about
+WRITTEN_BACK_STATES = (SyncState.SYNCED, SyncState.FAILED, SyncState.REVIEW, SyncState.INVALID,
+                       SyncState.SKIPPED)

@@ -89,6 +89,10 @@ _AUTH_HINTS = (
     ("Invalid timestamp", "check this machine's clock: WooCommerce allows 15 minutes of skew"),
     ("nonce has already been used", "a nonce was reused; retry"),
     ("does not have read permissions", "give the key Read or Read/Write permissions"),
+    ("does not have write permissions",
+     "write-back needs a Read/Write key: edit the key's permissions in WooCommerce"),
+    ("not allowed to", "the key's WordPress user may not edit orders (give it a shop "
+                       "manager's or administrator's role)"),
 )
 _CANNOT_VIEW_HINT = {
     "basic": "the key was not accepted over Basic auth: check that it exists; a shop whose "
@@ -174,7 +178,8 @@ class OrdersPage:
 
 
 class WooRestClient:
-    """A read-only client for one shop's WooCommerce REST API.
+    """A client for one shop's WooCommerce REST API: reads orders (backfill, reconcile) and,
+    for write-back, adds notes and sets meta.
 
     Not thread-safe (one ``requests.Session``); use one client per thread.
     """
@@ -289,39 +294,86 @@ class WooRestClient:
                 attempt += 1
 
     def _get_once(self, path: str, params: Mapping[str, str]) -> requests.Response:
+        return self._call_once("GET", path, params)
+
+    def _call_once(self, method: str, path: str, params: Mapping[str, str],
+                   body: Any = None) -> requests.Response:
         url = self.base_url + path
         query: Mapping[str, str] = params
         auth: tuple[str, str] | None = None
         if self.auth_mode == "basic":
             auth = (self._key, self._secret)
         else:
-            # a fresh timestamp and nonce per attempt: WooCommerce rejects a reused nonce
-            query = oauth_sign("GET", url, params, self._key, self._secret,
+            # a fresh timestamp and nonce per attempt: WooCommerce rejects a reused nonce.
+            # A JSON body is not part of the OAuth 1.0a base string (only form bodies are).
+            query = oauth_sign(method, url, params, self._key, self._secret,
                                timestamp=int(self._clock()), nonce=self._nonce())
         target = f"{url}?{_encode_query(query)}" if query else url
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}
         try:
-            response = self.session.get(target, headers=headers, auth=auth,
-                                        timeout=self.timeout, allow_redirects=False)
+            response = self.session.request(method, target, headers=headers, auth=auth,
+                                            json=body, timeout=self.timeout,
+                                            allow_redirects=False)
         except requests.Timeout as exc:
             raise WooRestTransientError(
-                f"WooCommerce at {self.base_url} did not answer GET {path} within "
+                f"WooCommerce at {self.base_url} did not answer {method} {path} within "
                 f"{self.timeout:g}s") from exc
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise WooRestTransientError(
-                f"cannot reach WooCommerce at {self.base_url} (GET {path}): "
+                f"cannot reach WooCommerce at {self.base_url} ({method} {path}): "
                 f"{_redact(str(exc))}") from exc
         if response.status_code >= 300:
-            raise self._error(response, path)
+            raise self._error(response, path, method)
         return response
 
-    def _error(self, response: requests.Response, path: str) -> WooRestError:
+    # --- writing (bridge/writeback): one request each, never retried here ---------------
+    # A write whose answer is lost may have happened; the caller reads the order back
+    # before it writes again, so these never retry on their own.
+
+    def update_order_meta(self, order_id: int, meta: Mapping[str, str]) -> dict[str, Any]:
+        """``PUT /orders/<id>`` with ``meta_data``: WooCommerce replaces the value of each
+        key it already has (``WC_Data::update_meta_data``) and adds the others."""
+        path = f"{ORDERS_PATH}/{int(order_id)}"
+        body = {"meta_data": [{"key": key, "value": value} for key, value in meta.items()]}
+        return _json_object(self._call_once("PUT", path, {}, body), path)
+
+    def add_order_note(self, order_id: int, note: str, *,
+                       customer_note: bool = False) -> dict[str, Any]:
+        """``POST /orders/<id>/notes``; WooCommerce gives notes no client key, so a note
+        sent twice is two notes -- the caller checks ``order_notes`` after a lost answer."""
+        path = f"{ORDERS_PATH}/{int(order_id)}/notes"
+        body = {"note": note, "customer_note": customer_note}
+        return _json_object(self._call_once("POST", path, {}, body), path)
+
+    def order_notes(self, order_id: int) -> list[dict[str, Any]]:
+        """Every note of an order, newest first (``GET /orders/<id>/notes``: not paged)."""
+        path = f"{ORDERS_PATH}/{int(order_id)}/notes"
+        return _json_list(self._call_once("GET", path, {}), path)
+
+    def can_write_orders(self) -> bool:
+        """Whether the key may change orders, changing nothing: ``PUT /orders/0`` passes
+        the key's write-permission check (``WC_REST_Authentication::check_permissions``,
+        before any route runs) and then finds no order 0 (400 ``..._invalid_id``). A
+        read-only key is refused first (401). Raises on anything else."""
+        path = f"{ORDERS_PATH}/0"
+        try:
+            self._call_once("PUT", path, {}, {})
+        except WooRestAuthError:
+            return False
+        except WooRestError as exc:
+            if exc.status in (400, 404) and (exc.code or "").endswith("invalid_id"):
+                return True
+            raise
+        return True  # an order 0 that took an empty update: nothing changed either
+
+    def _error(self, response: requests.Response, path: str,
+               method: str = "GET") -> WooRestError:
         status = response.status_code
         if status < 400:
             # requests would drop our credentials on a cross-host redirect: say where to go
             location = _redact(response.headers.get("Location", "?"))
             return WooRestError(
-                f"WooCommerce at {self.base_url} redirected GET {path} ({status}) to "
+                f"WooCommerce at {self.base_url} redirected {method} {path} ({status}) to "
                 f"{location}; set the shop url to the address it redirects to", status=status)
         code, message = _error_body(response)
         label = f"{status} {code}" if code else str(status)
@@ -330,7 +382,7 @@ class WooRestClient:
             return WooRestAuthError(
                 f"WooCommerce refused the REST key ({label}): {message}"
                 + (f" -- {hint}" if hint else ""), status=status, code=code)
-        text = f"WooCommerce at {self.base_url} answered GET {path} with {label}: {message}"
+        text = f"WooCommerce at {self.base_url} answered {method} {path} with {label}: {message}"
         if status >= 500 or status == 429:
             return WooRestTransientError(text, status=status, code=code)
         if status == 404:
@@ -390,6 +442,14 @@ def _json_body(response: requests.Response, path: str) -> Any:
             f"WooCommerce answered GET {path} with {response.status_code} but not JSON "
             f"({content_type}): is the url the shop's root, is the REST API enabled, are PHP "
             "notices printed into responses?", status=response.status_code) from None
+
+
+def _json_object(response: requests.Response, path: str) -> dict[str, Any]:
+    body = _json_body(response, path)
+    if not isinstance(body, dict):
+        raise WooRestError(f"WooCommerce answered {path} with a JSON {type(body).__name__}, "
+                           "not an object", status=response.status_code)
+    return body
 
 
 def _json_list(response: requests.Response, path: str) -> list[dict[str, Any]]:

@@ -24,6 +24,16 @@ What happens in one run:
 Counted at the end: orders acknowledged, orders invoiced upstream, duplicates (orders with
 more than one invoice), lost (acknowledged but neither invoiced nor visibly stopped with a
 reason), failed-with-reason, and inconsistent rows (marked failed while an invoice exists).
+
+With ``--write-back`` the orders live in the WooCommerce REST simulator, the shop has
+``write_back = true``, and the simulator sends its signed ``order.updated`` back to the
+bridge for every save (the echo of each write-back). Faults on the shop's side, queued as
+the orders go: writes whose answer is lost after WordPress carried them out (502), writes
+refused before (500), 429s, failing reads of the order and its notes (500, 503), slow
+writes, writes that outlive the bridge's timeout, and once a 401 (write-back pauses; the
+run resumes the shop, which resumes it). Counted besides: duplicate notes (the same note
+twice on one order), loops (an echo applied as a change, or an upstream call after an
+order's echo), and settled orders whose write-back is not done.
 """
 
 from __future__ import annotations
@@ -47,12 +57,34 @@ import requests
 from sqlalchemy import select
 
 from bridge.storage.database import Database
-from bridge.storage.models import Delivery, DispatchAttempt, OrderSync, ShopState
-from bridge.storage.states import UNKNOWN_OUTCOMES, AttemptOutcome, SyncState
+from bridge.storage.models import (
+    Delivery,
+    DispatchAttempt,
+    OrderSync,
+    OrderWriteBack,
+    ShopState,
+)
+from bridge.storage.states import (
+    UNKNOWN_OUTCOMES,
+    WRITTEN_BACK_STATES,
+    AttemptOutcome,
+    SyncState,
+    WriteBackState,
+)
+from bridge.writeback import text
 from sandbox.config import bridge_config, merge, write_config
 from sandbox.contract import SimulatedService
 from sandbox.kit.faults import FaultRule
 from sandbox.upstreams import SANDBOXES
+from sandbox.woocommerce.rest_simulator import (
+    DEMO_CONSUMER_KEY,
+    DEMO_CONSUMER_SECRET,
+    RestFault,
+    RestSimulatorState,
+    RunningRestSimulator,
+    run_rest_simulator,
+)
+from sandbox.woocommerce.rest_simulator.webhooks import ShopWebhooks
 from sandbox.woocommerce.samples import DEFAULT_CREATED, build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook
 
@@ -73,6 +105,25 @@ FAULTS: list[tuple[str, float, dict[str, Any]]] = [
     ("gateway", 0.02, {"status": 502}), ("gateway_after_create", 0.03, {"status": 504}),
 ]
 FINAL = ("synced", "failed", "review", "invalid", "skipped")
+
+#: write-back: faults queued at the shop every ``WRITE_FAULT_EVERY`` orders, in turn:
+#: (name, status, target, after, delay). ``after``: WordPress carried the write out and the
+#: answer was lost (a proxy's 502); "slow_write": answered, slower than most.
+WRITE_FAULTS: list[tuple[str, int | None, str, bool, float]] = [
+    ("write_lost_502", 502, "write", True, 0.0),
+    ("write_500", 500, "write", False, 0.0),
+    ("notes_read_503", 503, "notes", False, 0.0),
+    ("write_429", 429, "write", False, 0.0),
+    ("write_lost_504", 504, "write", True, 0.0),
+    ("item_read_500", 500, "item", False, 0.0),
+    ("slow_write", None, "write", False, 0.8),
+    # WordPress still at work on the write when the bridge's timeout ends: the read-back must
+    # not come before it finishes (a second note)
+    ("note_write_timeout", None, "note_write", False, 2.5),
+]
+WRITE_FAULT_EVERY = 3
+#: the shop's REST timeout in the suite ("slow_write" stays under it, "write_timeout" not)
+SHOP_TIMEOUT = "1.5s"
 
 
 @dataclass
@@ -97,6 +148,8 @@ class Counts:
     states: Counter[str] = field(default_factory=Counter)
     faults: dict[str, int] = field(default_factory=dict)
     lost_orders: list[int] = field(default_factory=list)
+    #: write-back (``--write-back``); None when it was off
+    write_back: WriteBackCounts | None = None
 
     def table(self) -> str:
         rows = [
@@ -118,8 +171,107 @@ class Counts:
             ("faults injected", dict(sorted(self.faults.items()))),
             ("seconds", round(self.seconds, 1)),
         ]
+        if self.write_back is not None:
+            rows[-1:-1] = self.write_back.rows()
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"  {name:<{width}}  {value}" for name, value in rows)
+
+
+@dataclass
+class WriteBackCounts:
+    """What the shop shows after a run with write-back."""
+
+    #: orders settled in a state the shop is told about (synced, failed, ...)
+    settled: int = 0
+    #: their write-back done: the order's meta holds the target key
+    done: int = 0
+    #: settled orders without their write-back done (0 required after the drain)
+    not_done: int = 0
+    not_done_orders: list[int] = field(default_factory=list)
+    #: write-backs stopped as failed (the shop refused them for good)
+    failed: int = 0
+    notes: int = 0
+    #: the same note more than once on an order (0 required)
+    duplicate_notes: int = 0
+    duplicate_note_orders: list[int] = field(default_factory=list)
+    #: orders whose meta does not match their row's state
+    wrong_meta: int = 0
+    #: the shop's order.updated for its own saves (echoes), and how the bridge took them
+    echoes_sent: int = 0
+    echo_outcomes: Counter[str] = field(default_factory=Counter)
+    #: echoes applied as a change, or an upstream call after an order's echo (0 required)
+    loops: int = 0
+    paused: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, Any]]:
+        return [
+            ("write-back: orders settled", self.settled),
+            ("write-back: done", self.done),
+            ("write-back: settled, not done", self.not_done),
+            ("write-back: failed", self.failed),
+            ("write-back: notes in the shop", self.notes),
+            ("write-back: duplicate notes", self.duplicate_notes),
+            ("write-back: meta not matching", self.wrong_meta),
+            ("write-back: echoes sent by the shop", self.echoes_sent),
+            ("write-back: echoes by outcome", dict(sorted(self.echo_outcomes.items()))),
+            ("write-back: loops", self.loops),
+            ("write-back: paused (401), resumed", self.paused),
+            ("write-back: shop faults injected", dict(sorted(self.faults.items()))),
+        ]
+
+    @property
+    def ok(self) -> bool:
+        return self.not_done == 0 and self.duplicate_notes == 0 and self.loops == 0 \
+            and self.wrong_meta == 0
+
+
+class Shop:
+    """The WooCommerce REST simulator the orders live in (write-back runs): it announces
+    each REST save of an order to the bridge (the echo), and queues the write faults."""
+
+    def __init__(self) -> None:
+        self.rest: RunningRestSimulator = run_rest_simulator(state=RestSimulatorState(
+            ssl=False))
+        self.webhooks: ShopWebhooks | None = None
+        self.faults: list[tuple[str, RestFault]] = []
+        self._next_fault = 0
+        self.paused = 0
+
+    @property
+    def state(self) -> RestSimulatorState:
+        return self.rest.state
+
+    def section(self) -> dict[str, Any]:
+        return {"url": self.rest.url, "consumer_key": DEMO_CONSUMER_KEY,
+                "consumer_secret": DEMO_CONSUMER_SECRET, "write_back": True, "write_rate": 0,
+                "timeout": SHOP_TIMEOUT}
+
+    def connect(self, cluster: Cluster) -> None:
+        self.webhooks = ShopWebhooks(self.state, WooCommerceWebhook(
+            delivery_url=f"{cluster.url}/webhooks/woocommerce/{SHOP}", secret=SECRET,
+            timeout=30)).start()
+
+    def next_fault(self) -> None:
+        name, status, target, after, delay = WRITE_FAULTS[self._next_fault % len(WRITE_FAULTS)]
+        self._next_fault += 1
+        self.faults.append((name, self.state.add_fault(status, target=target, after=after,
+                                                       delay=delay)))
+
+    def revoke_key_once(self) -> None:
+        """The key "loses" its write permission for one request: write-back pauses."""
+        self.faults.append(("write_401", self.state.add_fault(401, target="write")))
+
+    def fault_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for name, fault in self.faults:
+            counts[name] += fault.applied
+        return dict(counts)
+
+    def stop(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
+        self.rest.stop()
 
 
 def free_port() -> int:
@@ -129,11 +281,13 @@ def free_port() -> int:
 
 
 def suite_config(directory: Path, db_url: str, port: int, repeated_order: str,
-                 upstream: SimulatedService) -> Path:
+                 upstream: SimulatedService, shop: Shop | None = None) -> Path:
     """Short leases, timeouts and retries, so faults play out in seconds."""
     config = bridge_config(upstream.upstream_section(repeated_order=repeated_order, rate_limit=0),
                            webhook_secret=SECRET, shop_id=SHOP, db_url=db_url,
                            log_format="json")
+    if shop is not None:
+        config = merge(config, {"shops": [{"woocommerce": shop.section()}]})
     return write_config(directory / "config.toml", merge(config, {
         "database": {"auto_migrate": True},
         "server": {"host": "127.0.0.1", "port": port},
@@ -280,7 +434,7 @@ def _process_holding_the_lease(db_url: str, processes: list[Any], order_id: int,
 
 def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path,
                     orders: int = 150, repeated_order: str = "reject", seed: int = 7,
-                    upstream: str = "econt") -> Counts:
+                    upstream: str = "econt", write_back: bool = False) -> Counts:
     started = time.monotonic()
     counts = Counts(database=database, workers=workers if database != "sqlite" else 1,
                     repeated_order=repeated_order, upstream=upstream)
@@ -288,25 +442,35 @@ def run_fault_suite(db_url: str, *, database: str, workers: int, directory: Path
     # The upstream: it dedupes repeats when the bridge is told so; when the bridge is told
     # "unknown" we make it the dangerous kind, so any re-send would show as a duplicate.
     repeats = repeated_order if repeated_order != "unknown" else "create_new"
-    with SANDBOXES[upstream].start(repeats=repeats, latency=0.05) as simulator:
-        port = free_port()
-        config = suite_config(directory, db_url, port, repeated_order, simulator)
-        cluster = Cluster(config, database, workers, port)
-        try:
-            cluster.start()  # inside the try: a failed start must not leave processes behind
-            for index, (kind, probability, options) in enumerate(FAULTS):
-                simulator.add_fault(kind, probability=probability, seed=seed + index, **options)
-            _send_orders(cluster, simulator, counts, orders, rng, db_url)
-            _settle(cluster, db_url)
-        finally:
-            cluster.stop()
-        _count(counts, db_url, simulator)
+    shop = Shop() if write_back else None
+    try:
+        with SANDBOXES[upstream].start(repeats=repeats, latency=0.05) as simulator:
+            port = free_port()
+            config = suite_config(directory, db_url, port, repeated_order, simulator, shop)
+            cluster = Cluster(config, database, workers, port)
+            try:
+                cluster.start()  # inside the try: a failed start leaves no processes behind
+                if shop is not None:
+                    shop.connect(cluster)
+                for index, (kind, probability, options) in enumerate(FAULTS):
+                    simulator.add_fault(kind, probability=probability, seed=seed + index,
+                                        **options)
+                _send_orders(cluster, simulator, counts, orders, rng, db_url, shop)
+                _settle(cluster, db_url, shop)
+            finally:
+                cluster.stop()
+            _count(counts, db_url, simulator)
+            if shop is not None:
+                counts.write_back = _count_write_back(db_url, shop)
+    finally:
+        if shop is not None:
+            shop.stop()
     counts.seconds = time.monotonic() - started
     return counts
 
 
 def _send_orders(cluster: Cluster, simulator: SimulatedService, counts: Counts, orders: int,
-                 rng: random.Random, db_url: str) -> None:
+                 rng: random.Random, db_url: str, shop: Shop | None = None) -> None:
     hook = WooCommerceWebhook(delivery_url=f"{cluster.url}/webhooks/woocommerce/{SHOP}",
                               secret=SECRET, timeout=30)
     # At 40 % of the orders the next answer is held back, and the worker sending it is
@@ -326,6 +490,12 @@ def _send_orders(cluster: Cluster, simulator: SimulatedService, counts: Counts, 
             simulator.add_fault("401", times=1)  # credentials "revoked" for a moment
         modified = DEFAULT_CREATED + timedelta(minutes=order_id % 7)
         order = build_order(order_id=order_id, date_modified_gmt=modified)
+        if shop is not None:  # the order as the shop stores (and later echoes) it
+            order = shop.state.put_order(order)
+            if order_id % WRITE_FAULT_EVERY == 0:
+                shop.next_fault()
+            if order_id == int(orders * 0.6):
+                shop.revoke_key_once()
         if _deliver(hook, "order.created", order):
             counts.orders_sent += 1
         counts.deliveries_sent += 1
@@ -349,9 +519,11 @@ def _deliver(hook: WooCommerceWebhook, topic: str, order: dict[str, Any]) -> boo
     return True
 
 
-def _settle(cluster: Cluster, db_url: str, timeout: float = 240) -> None:
+def _settle(cluster: Cluster, db_url: str, shop: Shop | None = None,
+            timeout: float = 240) -> None:
     """Wait until nothing is left to do; resume the shop when the 401 paused it (what an
-    operator does after fixing the credentials)."""
+    operator does after fixing the credentials). With write-back, until every write-back is
+    over and the shop's echoes of them were taken in."""
     db = Database(db_url)
     headers = {"Authorization": f"Bearer {ADMIN}"}
     deadline = time.monotonic() + timeout
@@ -361,14 +533,24 @@ def _settle(cluster: Cluster, db_url: str, timeout: float = 240) -> None:
             with db.read() as session:
                 paused = session.execute(select(ShopState.paused).where(
                     ShopState.shop == SHOP)).scalar()
+                writeback_paused = session.execute(select(ShopState.writeback_paused).where(
+                    ShopState.shop == SHOP)).scalar()
                 busy = session.execute(select(OrderSync.id).where(
                     OrderSync.state.in_(("pending", "retrying", "sending"))).limit(1)).first()
+                busy = busy or session.execute(select(OrderWriteBack.id).where(
+                    OrderWriteBack.state.in_(("pending", "retrying", "sending"))).limit(1)
+                ).first()
                 waiting = session.execute(select(Delivery.id).where(
                     Delivery.status == "received").limit(1)).first()
-            if paused:
+            if paused or writeback_paused:
+                if writeback_paused and shop is not None:
+                    shop.paused += 1
                 requests.post(f"{cluster.url}/admin/api/shops/{SHOP}/resume", headers=headers,
                               timeout=10).raise_for_status()
-            quiet = quiet + 1 if not (busy or waiting or paused) else 0
+            echoing = shop is not None and shop.webhooks is not None \
+                and not shop.webhooks.wait_idle(0.5)
+            quiet = quiet + 1 if not (busy or waiting or paused or writeback_paused
+                                      or echoing) else 0
             if quiet >= 3:
                 return
             time.sleep(0.5)
@@ -409,6 +591,61 @@ def _count(counts: Counts, db_url: str, simulator: SimulatedService) -> None:
             counts.lost_orders.append(order_id)
 
 
+def _count_write_back(db_url: str, shop: Shop) -> WriteBackCounts:
+    counts = WriteBackCounts(paused=shop.paused, faults=shop.fault_counts())
+    counts.echoes_sent = len(shop.webhooks.delivered) if shop.webhooks is not None else 0
+    db = Database(db_url)
+    try:
+        with db.read() as session:
+            rows = list(session.execute(select(OrderSync).where(
+                OrderSync.state.in_(WRITTEN_BACK_STATES))).scalars())
+            items = {item.sync_id: item for item in session.execute(
+                select(OrderWriteBack)).scalars()}
+            echoes = [(order_id, outcome, received_at) for order_id, outcome, received_at, body
+                      in session.execute(select(Delivery.order_id, Delivery.outcome,
+                                                Delivery.received_at, Delivery.body)).all()
+                      if text.META_PREFIX.encode() in bytes(body)]
+            attempts = session.execute(select(OrderSync.order_id, DispatchAttempt.started_at)
+                                       .join(DispatchAttempt,
+                                             DispatchAttempt.sync_id == OrderSync.id)).all()
+    finally:
+        db.dispose()
+    counts.settled = len(rows)
+    counts.failed = sum(1 for item in items.values() if item.state == WriteBackState.FAILED)
+    for row in rows:
+        item = items.get(row.id)
+        order = shop.state.order(row.order_id) or {}
+        meta = {str(entry.get("key")): entry.get("value")
+                for entry in order.get("meta_data") or [] if isinstance(entry, dict)}
+        done = item is not None and item.state == WriteBackState.DONE \
+            and meta.get(text.KEY_META) == item.target
+        if done:
+            counts.done += 1
+        else:
+            counts.not_done += 1
+            counts.not_done_orders.append(row.order_id)
+        if done and meta.get(text.STATE_META) != row.state:
+            counts.wrong_meta += 1
+        notes = [" ".join(str(note["note"]).split()) for note in shop.state.notes(row.order_id)]
+        counts.notes += len(notes)
+        doubled = len(notes) - len(set(notes))
+        if doubled:
+            counts.duplicate_notes += doubled
+            counts.duplicate_note_orders.append(row.order_id)
+    # an echo is a loop if it was applied as a change, or an upstream call followed it
+    first_echo: dict[int, Any] = {}
+    for order_id, outcome, received_at in echoes:
+        counts.echo_outcomes[str(outcome)] += 1
+        if outcome not in ("echo", "stale"):
+            counts.loops += 1
+        if order_id is not None and (order_id not in first_echo
+                                     or received_at < first_echo[order_id]):
+            first_echo[order_id] = received_at
+    counts.loops += sum(1 for order_id, started_at in attempts
+                        if order_id in first_echo and started_at > first_echo[order_id])
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", choices=sorted(SANDBOXES), default="econt")
@@ -420,6 +657,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: reject for e-Cont.md, whose API can be set up so; "
                              "unknown for the others, which cannot)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-back", action="store_true",
+                        help="orders live in the WooCommerce REST simulator; the bridge writes "
+                             "back to it (with faults) and the shop echoes every save")
     args = parser.parse_args(argv)
     if args.repeated_order is None:
         args.repeated_order = "reject" if args.upstream == "econt" else "unknown"
@@ -429,9 +669,13 @@ def main(argv: list[str] | None = None) -> int:
     counts = run_fault_suite(db_url, database=args.db, workers=args.workers,
                              directory=directory, orders=args.orders,
                              repeated_order=args.repeated_order, seed=args.seed,
-                             upstream=args.upstream)
+                             upstream=args.upstream, write_back=args.write_back)
     print(counts.table())
     ok = counts.duplicates == 0 and counts.lost == 0 and counts.inconsistent == 0
+    if counts.write_back is not None and not counts.write_back.ok:
+        ok = False
+        print(f"write-back: not done {counts.write_back.not_done_orders[:20]}, duplicate "
+              f"notes {counts.write_back.duplicate_note_orders[:20]}")
     print("PASS" if ok else f"FAIL (lost orders: {counts.lost_orders[:20]})")
     return 0 if ok else 1
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -111,6 +113,22 @@ def test_demo_exits_zero_with_every_order_invoiced_once(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "7 orders invoiced, 0 missing, 0 invoiced twice." in result.stdout
     assert (tmp_path / "demo" / "bridge.db").exists()
+    # write-back: what each order shows in the shop simulator, as the demo printed it
+    invoices = dict(re.findall(r"^  (EC-\d+)\s+(\d+)\s", result.stdout, re.MULTILINE))
+    shown = re.findall(r"^\s+(\d+)  (\w+)\s+(\d+)  (\w+)\s+/ (\S+)\s+(yes|NO)\s+(.*)$",
+                       result.stdout.split("Written back to the shop")[1], re.MULTILINE)
+    by_state = Counter(state for _, state, *_ in shown)
+    assert by_state == {"synced": 7, "skipped": 1, "invalid": 1}, shown
+    for order, state, notes, meta_state, number, ok, note in shown:
+        assert (int(notes), meta_state, ok) == (1, state, "yes"), (order, note)
+        if state == "synced":  # exactly one invoice note, and the invoice's number in meta
+            assert invoices[number] == order
+            assert note == f"Invoice {number} issued in e-Cont.md."
+        else:  # one note with the reason, no invoice number
+            assert number == "-" and note.startswith(("Not invoiced: ", "No invoice: "))
+    assert "billing.email: re" in dict((o, n) for o, *_, n in shown)["2010"]
+    assert ("7 orders show their invoice (one note, meta), 2 show why they have none, 0 wrong; "
+            "9 of the shop's 9 echoes of the write-back recognised") in result.stdout
 
 
 def test_migrate_and_exit_codes(tmp_path: Path, runner: CliRunner) -> None:

@@ -66,3 +66,25 @@ def test_no_order_lost_and_none_invoiced_twice(request: pytest.FixtureRequest, t
     assert counts.invoiced_upstream + counts.failed_with_reason >= orders
     if finds_invoices:
         assert counts.review_unknown == 0
+
+
+def test_write_back_never_doubles_a_note_nor_loops(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Write-back on (one small run; docs/guarantees.md has the bigger ones): the orders
+    live in the WooCommerce REST simulator, which faults on writes and reads and echoes every
+    save back to the bridge as a signed order.updated."""
+    counts = run_fault_suite(f"sqlite:///{tmp_path / 'bridge.db'}", database="sqlite",
+                             workers=1, directory=tmp_path, orders=100, write_back=True)
+    with capsys.disabled():
+        print(f"\nfault suite, econt-sqlite-write-back:\n{counts.table()}")
+    assert counts.duplicates == 0 and counts.lost == 0, counts.lost_orders
+    wb = counts.write_back
+    assert wb is not None
+    # the shop misbehaved: every kind of write fault, the 401 that pauses write-back included
+    assert set(wb.faults) >= {"write_lost_502", "note_write_timeout", "write_401"}
+    assert all(wb.faults.values()) and wb.paused >= 1
+    assert wb.settled == 100 and wb.done == 100 and wb.not_done == 0, wb.not_done_orders
+    assert wb.duplicate_notes == 0, wb.duplicate_note_orders
+    assert wb.wrong_meta == 0
+    assert wb.echoes_sent >= 100 and wb.echo_outcomes["echo"] >= 100
+    assert wb.loops == 0

@@ -148,7 +148,9 @@ def test_shop_pause_and_resume(client: FlaskClient, post_order: Any, settings: S
     shops = client.get("/admin/api/shops", headers=admin_headers()).get_json()["shops"]
     assert shops == [{"shop": SHOP, "paused": True,
                       "paused_reason": "e-Cont.md maintenance tonight",
-                      "paused_at": shops[0]["paused_at"], "rows_by_state": {"pending": 1}}]
+                      "paused_at": shops[0]["paused_at"], "writeback_paused": False,
+                      "writeback_paused_reason": None, "rows_by_state": {"pending": 1},
+                      "writebacks_by_state": {}}]
     assert client.post(f"/admin/api/shops/{SHOP}/resume", headers=admin_headers()
                        ).get_json()["paused"] is False
     drain(settings, db, memory_registry)

@@ -377,7 +377,8 @@ def test_shop_operations_answer_as_documented(client: FlaskClient, contract: Con
     post_order(build_order(order_id=7))
     shops = contract.check(client.get(url(SHOPS), headers=h), "get", SHOPS, 200)["shops"]
     assert shops == [{"shop": SHOP, "paused": False, "paused_reason": None, "paused_at": None,
-                      "rows_by_state": {"pending": 1}}]
+                      "writeback_paused": False, "writeback_paused_reason": None,
+                      "rows_by_state": {"pending": 1}, "writebacks_by_state": {}}]
     paused = contract.check(client.post(url(PAUSE), json={"reason": "maintenance"}, headers=h),
                             "post", PAUSE, 200)
     assert paused["paused"] is True and paused["paused_reason"] == "maintenance"
@@ -389,7 +390,8 @@ def test_shop_operations_answer_as_documented(client: FlaskClient, contract: Con
     assert by_default["paused_reason"] == "paused by admin-token-0"
     resumed = contract.check(client.post(url(RESUME), headers=h), "post", RESUME, 200)
     assert resumed == {"shop": SHOP, "paused": False, "paused_reason": None,
-                       "paused_at": None}
+                       "paused_at": None, "writeback_paused": False,
+                       "writeback_paused_reason": None}
     for path in (PAUSE, RESUME):
         body = contract.check(client.post(url(path, shop="nope"), headers=h), "post", path,
                               404)

@@ -6,9 +6,11 @@ orders collection or a single order -- and logging it."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask, Response, request
 
+from sandbox.woocommerce.rest_simulator import writes
 from sandbox.woocommerce.rest_simulator.auth import (
     Authenticator,
     AuthResult,
@@ -35,6 +37,9 @@ from sandbox.woocommerce.rest_simulator.state import (
 _APP_NAME = __name__.rpartition(".")[0]
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _ITEM_ROUTE = re.compile(r"^/wc/v3/orders/(\d+)$")
+_NOTES_ROUTE = re.compile(r"^/wc/v3/orders/(\d+)/notes$")
+_NOTE_ROUTE = re.compile(r"^/wc/v3/orders/(\d+)/notes/(\d+)$")
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class _Request:
@@ -62,30 +67,35 @@ class _Request:
             return Response("<!doctype html><title>Page not found</title>", status=404,
                             content_type="text/html; charset=UTF-8")
         self.state.sleep(self.state.latency)
-        fault = self._fault()
+        fault = self.state.take_fault(self._fault_kind(), self._page())
         if fault is not None:
-            return fault
+            self.state.sleep(fault.delay)
+        if fault is not None and fault.status is not None and not fault.after:
+            return _faulty(fault.status)
         try:
-            return self._dispatch()
+            response = self._dispatch()
         except WpError as error:
-            return error.response()
+            response = error.response()
+        if fault is not None and fault.status is not None:  # carried out, answer lost
+            return _faulty(fault.status)
+        return response
 
     def _kind(self) -> str:
         if self.route == ORDERS_ROUTE:
             return "list"
+        if self.route and _NOTES_ROUTE.match(self.route):
+            return "notes"
+        if self.route and _NOTE_ROUTE.match(self.route):
+            return "note"
         return "item" if self.route and _ITEM_ROUTE.match(self.route) else "other"
 
-    def _fault(self) -> Response | None:
-        page = absint(self.query.get("page", "1")) or 1
-        fault = self.state.take_fault(self._kind(), page)
-        if fault is None:
-            return None
-        self.state.sleep(fault.delay)
-        if fault.status is None:
-            return None
-        response = fault_response(fault.status)
-        response.headers["X-Simulator-Fault"] = str(fault.status)
-        return response
+    def _fault_kind(self) -> str:
+        if request.method not in _WRITES:
+            return self._kind()
+        return "note_write" if self._kind() == "notes" else "write"
+
+    def _page(self) -> int:
+        return absint(self.query.get("page", "1")) or 1
 
     def _dispatch(self) -> Response:
         if self.route is not None and self.route.lstrip("/").startswith(("wc/", "wc-")):
@@ -96,9 +106,14 @@ class _Request:
             raise self.auth.error
         self._check_key_permissions()
         kind = self._kind()
-        if request.method not in ("GET", "HEAD") or kind == "other":
+        method = request.method
+        if kind in ("item", "notes") and method in ("POST", "PUT", "PATCH"):
+            return self._write(kind)
+        if method not in ("GET", "HEAD") or kind == "other":
             raise WpError("rest_no_route",
                           "No route was found matching the URL and request method.", 404)
+        if kind in ("notes", "note"):
+            return self._notes(kind)
         return self._list() if kind == "list" else self._item()
 
     def _check_key_permissions(self) -> None:
@@ -106,6 +121,46 @@ class _Request:
         if user is not None and request.method in ("GET", "HEAD") and \
                 user.permissions not in ("read", "read_write"):
             raise auth_error("The API key provided does not have read permissions.")
+        if user is not None and request.method in _WRITES and \
+                user.permissions not in ("write", "read_write"):
+            raise auth_error("The API key provided does not have write permissions.")
+
+    def _order_id(self) -> int:
+        match = re.match(r"^/wc/v3/orders/(\d+)", self.route or "")
+        return int(match.group(1)) if match else 0
+
+    def _body(self) -> dict[str, Any]:
+        """The request's parameters: the query, then a JSON body over it (WP_REST_Request
+        merges them so)."""
+        body = request.get_json(silent=True) if request.is_json else None
+        if request.is_json and request.get_data() and body is None:
+            raise WpError("rest_invalid_json", "Invalid JSON body passed.", 400)
+        return {**self.query, **(body if isinstance(body, dict) else {})}
+
+    def _write(self, kind: str) -> Response:
+        body = self._body()
+        user = self.auth.user
+        if user is None:
+            raise WpError("woocommerce_rest_cannot_edit" if kind == "item"
+                          else "woocommerce_rest_cannot_create",
+                          "Sorry, you are not allowed to edit this resource." if kind == "item"
+                          else "Sorry, you are not allowed to create resources.", 401)
+        if kind == "item":
+            order = writes.update_order(self.state, user, self._order_id(), body)
+            return json_response(order)
+        note = writes.add_note(self.state, user, self._order_id(), body)
+        return json_response(note, 201)
+
+    def _notes(self, kind: str) -> Response:
+        if self.auth.user is None:
+            raise cannot_view("Sorry, you cannot list resources." if kind == "notes"
+                              else "Sorry, you cannot view this resource.")
+        if kind == "notes":
+            return json_response(writes.list_notes(self.state, self.auth.user,
+                                                   self._order_id()))
+        match = _NOTE_ROUTE.match(self.route or "")
+        note_id = int(match.group(2)) if match else 0
+        return json_response(writes.get_note(self.state, self._order_id(), note_id))
 
     def _list(self) -> Response:
         validate(self.query, collection_checks(self.state))
@@ -145,6 +200,12 @@ class _Request:
             auth=auth, consumer_key=consumer_key,
             user_agent=request.headers.get("User-Agent"), accept=request.headers.get("Accept"),
             status=status))
+
+
+def _faulty(status: int) -> Response:
+    response = fault_response(status)
+    response.headers["X-Simulator-Fault"] = str(status)
+    return response
 
 
 def create_rest_simulator_app(state: RestSimulatorState) -> Flask:

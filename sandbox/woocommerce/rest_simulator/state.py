@@ -39,13 +39,19 @@ class ApiKey:
     permissions: str = "read_write"
     #: used OAuth nonces keyed by their timestamp, like the real ``nonces`` column
     nonces: dict[int, str] = field(default_factory=dict)
+    #: whether the key's WordPress user may edit orders (``edit_shop_orders``): a shop
+    #: manager or administrator may; a key made for a lesser user may not
+    can_edit_orders: bool = True
 
 
 @dataclass
 class RestFault:
     """One queued fault (OUR test tool): the next ``times`` matching requests wait ``delay``
     seconds, then answer ``status`` -- or, with ``status=None``, answer normally (a slow
-    shop). ``target`` is "list", "item" or "any"; ``page`` narrows a list fault to a page."""
+    shop). ``target`` is "list", "item", "notes" (an order's notes, read), "write" (any
+    POST/PUT/PATCH), "note_write" (adding a note) or "any"; ``page`` narrows a list fault
+    to a page. ``after``: the request is carried out first, then the fault is the answer (a
+    write whose answer is lost)."""
 
     status: int | None = 500
     times: int = 1
@@ -53,15 +59,19 @@ class RestFault:
     page: int | None = None
     delay: float = 0.0
     applied: int = 0
+    after: bool = False
 
     def __post_init__(self) -> None:
-        if self.target not in ("list", "item", "any"):
-            raise ValueError("target must be list, item or any")
+        if self.target not in ("list", "item", "notes", "write", "note_write", "any"):
+            raise ValueError("target must be list, item, notes, write, note_write or any")
         if self.times < 1 or self.delay < 0:
             raise ValueError("times must be >= 1 and delay >= 0")
 
     def matches(self, kind: str, page: int) -> bool:
-        if self.applied >= self.times or self.target not in (kind, "any"):
+        if self.applied >= self.times:
+            return False
+        if self.target not in (kind, "any") and not (
+                self.target == "write" and kind == "note_write"):
             return False
         return self.page is None or (kind == "list" and self.page == page)
 
@@ -123,6 +133,11 @@ class RestSimulatorState:
         self.faults: list[RestFault] = []
         self._log: deque[RestRequestRecord] = deque(maxlen=_REQUEST_LOG_SIZE)
         self._wake = threading.Event()
+        self._notes: dict[int, list[dict[str, Any]]] = {}
+        self._next_note_id = 1
+        self._next_meta_id = 90001
+        #: called with each order a REST update saved (``order.updated``; ``webhooks.py``)
+        self.on_save: list[Callable[[dict[str, Any]], None]] = []
 
     # orders
 
@@ -174,6 +189,61 @@ class RestSimulatorState:
         with self.lock:
             return [copy.deepcopy(order) for order in self._orders.values()]
 
+    def save_order(self, order_id: int, meta: Sequence[Mapping[str, Any]],
+                   status: str | None) -> dict[str, Any]:
+        """An order saved through the REST API (``WC_Data::update_meta_data`` for each meta
+        entry, then ``save()``): its date moves when anything changed, and
+        ``order.updated`` fires either way."""
+        with self.lock:
+            order = copy.deepcopy(self._orders[order_id])
+            before = copy.deepcopy(order)
+            entries: list[dict[str, Any]] = list(order.get("meta_data") or [])
+            for change in meta:
+                entries = self._update_meta(entries, change)
+            order["meta_data"] = entries
+            if status is not None:
+                order["status"] = status
+            if order != before:
+                order["date_modified_gmt"] = _fmt(datetime.fromtimestamp(self.clock(), UTC))
+        saved = self.put_order(order)
+        for listener in list(self.on_save):
+            listener(copy.deepcopy(saved))
+        return saved
+
+    def _update_meta(self, entries: list[dict[str, Any]],
+                     change: Mapping[str, Any]) -> list[dict[str, Any]]:
+        key, value, meta_id = change.get("key"), change.get("value"), change.get("id")
+        if meta_id:
+            for entry in entries:
+                if entry.get("id") == meta_id:
+                    entry["value"] = value
+            return entries
+        matches = [entry for entry in entries if entry.get("key") == key]
+        if matches:
+            matches[0]["value"] = value
+            return [entry for entry in entries if entry is matches[0] or entry not in matches]
+        self._next_meta_id += 1
+        return [*entries, {"id": self._next_meta_id, "key": key, "value": value}]
+
+    def add_note(self, order_id: int, note: str, *, customer_note: bool = False,
+                 by_user: bool = False) -> dict[str, Any]:
+        created = datetime.fromtimestamp(self.clock(), UTC)
+        with self.lock:
+            note_id = self._next_note_id
+            self._next_note_id += 1
+            entry = {
+                "id": note_id, "author": "system" if not by_user else "Shop manager",
+                "date_created": _fmt(created.astimezone(self.zone)),
+                "date_created_gmt": _fmt(created), "note": note,
+                "customer_note": customer_note}
+            self._notes.setdefault(order_id, []).insert(0, entry)
+            return copy.deepcopy(entry)
+
+    def notes(self, order_id: int) -> list[dict[str, Any]]:
+        """An order's notes, newest first."""
+        with self.lock:
+            return copy.deepcopy(self._notes.get(order_id, []))
+
     # keys, faults, log
 
     def add_key(self, key: ApiKey) -> ApiKey:
@@ -184,8 +254,10 @@ class RestSimulatorState:
         return key
 
     def add_fault(self, status: int | None = 500, *, times: int = 1, target: str = "list",
-                  page: int | None = None, delay: float = 0.0) -> RestFault:
-        fault = RestFault(status=status, times=times, target=target, page=page, delay=delay)
+                  page: int | None = None, delay: float = 0.0,
+                  after: bool = False) -> RestFault:
+        fault = RestFault(status=status, times=times, target=target, page=page, delay=delay,
+                          after=after)
         with self.lock:
             self.faults.append(fault)
         return fault
