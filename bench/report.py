@@ -116,6 +116,27 @@ def scale_out(name: str = "scale-out-c1") -> list[str]:
     return lines
 
 
+LATENCY_LABELS = {
+    "embedded": "embedded `invoice-bridge run`, SQLite (in-process wake)",
+    "pg-listen": "gunicorn web + `invoice-bridge worker`, PostgreSQL, LISTEN/NOTIFY",
+    "pg-poll": "the same with `dispatch.listen = false` (poll-interval baseline)",
+    "sqlite-scaleout": "gunicorn web + `invoice-bridge worker`, SQLite (polls)",
+}
+
+
+def latency(name: str = "latency") -> list[str]:
+    report = _load(name)
+    if report is None:
+        return []
+    lines = [_row("deployment", "round", "p50", "p90", "p99 (target < 50 ms)", "max",
+                  "arrived"), _row(*["---"] * 7)]
+    for r in report["results"]:
+        lines.append(_row(LATENCY_LABELS.get(r["deployment"], r["deployment"]), r["round"],
+                          f"{r['p50_ms']} ms", f"{r['p90_ms']} ms", f"**{r['p99_ms']} ms**",
+                          f"{r['max_ms']} ms", f"{r['arrived']} / {r['orders']}"))
+    return lines
+
+
 def main() -> None:
     sections = {
         "Ingest": ingest(),
@@ -126,6 +147,7 @@ def main() -> None:
         "Scale, PostgreSQL": scale("scale-postgres-latency"),
         "Worker memory": memory("scale-sqlite-memory") or memory("scale-sqlite-both"),
         "Scale-out": scale_out(),
+        "Latency, delivery acknowledged to invoice request": latency(),
     }
     for title, lines in sections.items():
         if lines:
