@@ -10,9 +10,9 @@ keeps ``claim_ahead`` more rows claimed and queued than running, so a thread who
 back starts the next request at once instead of waiting for the loop.
 Beside the loop, a thread reconciles shops with the WooCommerce REST API when configured
 (``reconcile.py``). Then it sleeps until woken (the web process in ``run`` sets an event on
-every delivery, a dispatch thread when its answer is back; on PostgreSQL a thread that
-LISTENs, ``listen.py``, on every NOTIFY of a stored delivery, resync or resume from any
-process) or the poll interval passes.
+every delivery, a dispatch thread when its answer is back; for work made due by other
+processes, on PostgreSQL a thread that LISTENs, ``listen.py``, on SQLite one that watches
+the file for commits, ``watch_sqlite.py``) or the poll interval passes.
 
 Stopping (SIGTERM, or ``stop()``): no new claims; queued rows go back unsent; in-flight
 dispatches get ``shutdown_grace`` seconds to finish; any still running after that are
@@ -54,12 +54,13 @@ from bridge.errors import UpstreamBadResponse
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore
-from bridge.storage.database import Database
+from bridge.storage.database import Database, sqlite_file
 from bridge.storage.failures import is_outage
 from bridge.upstreams.registry import UpstreamRegistry
 
 if TYPE_CHECKING:
     from bridge.dispatch.listen import Listener
+    from bridge.dispatch.watch_sqlite import DataVersionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +131,24 @@ class Worker:
         self.abandoned = 0
         self.listener = self._listener()
 
-    def _listener(self) -> Listener | None:
-        """On PostgreSQL (unless ``dispatch.listen`` is off), what wakes the loop on NOTIFY:
-        a ``listen.Listener``, started by ``run``."""
-        if not (self.db.is_postgres and self.settings.dispatch.listen):
+    def _listener(self) -> Listener | DataVersionWatcher | None:
+        """What wakes the loop when another process makes work due (unless
+        ``dispatch.listen`` is off), started by ``run``: on PostgreSQL a thread that LISTENs
+        (``listen.py``), on a SQLite file one that watches it for commits
+        (``watch_sqlite.py``)."""
+        if not self.settings.dispatch.listen:
             return None
-        from bridge.dispatch.listen import Listener  # psycopg: only with PostgreSQL
+        if self.db.is_postgres:
+            from bridge.dispatch.listen import Listener  # psycopg: only with PostgreSQL
 
-        return Listener(self.db.engine.url, self.wake, self.stopping,
-                        poll_interval=self.settings.dispatch.poll_interval)
+            return Listener(self.db.engine.url, self.wake, self.stopping,
+                            poll_interval=self.settings.dispatch.poll_interval)
+        path = sqlite_file(self.db.url)
+        if path is None:  # in memory: no other process can reach it
+            return None
+        from bridge.dispatch.watch_sqlite import DataVersionWatcher
+
+        return DataVersionWatcher(path, self.wake, self.stopping)
 
     # --- the loop ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from bridge import operations
 from bridge.config.model import Settings
 from bridge.dispatch.listen import APPLICATION_NAME, Listener
+from bridge.dispatch.watch_sqlite import DataVersionWatcher
 from bridge.dispatch.worker import Worker
 from bridge.errors import Refused
 from bridge.intake import backlog
@@ -121,13 +122,14 @@ def test_every_way_work_becomes_due_notifies_once_committed(
     assert list(listening.notifies(timeout=0.2)) == []  # nothing else was sent
 
 
-def test_a_worker_listens_only_on_postgresql_and_only_when_asked(
-        make_settings: Any, db: Database, tmp_path: Path) -> None:
+def test_a_worker_listens_unless_asked_not_to(make_settings: Any, db: Database,
+                                              tmp_path: Path) -> None:
     assert isinstance(Worker(make_settings(), db).listener, Listener)
     assert Worker(make_settings({"dispatch": {"listen": False}}), db).listener is None
+    # SQLite's nearest equivalent (tests/integration/test_watch_sqlite.py)
     sqlite = Database(f"sqlite:///{tmp_path / 'other.db'}")
     try:
-        assert Worker(make_settings(), sqlite).listener is None
+        assert isinstance(Worker(make_settings(), sqlite).listener, DataVersionWatcher)
     finally:
         sqlite.dispose()
 
