@@ -87,13 +87,15 @@ def baseline_loop(simulator: Simulator, template: dict[str, Any], first: int,
 
 
 def worker_run(simulator: Simulator, database: str, *, first: int, count: int,
-               concurrency: int, workers: int = 1, rate_limit: float = 0) -> dict[str, Any]:
-    """Seed ``count`` due orders, run ``workers`` worker processes until all are synced."""
+               concurrency: int, workers: int = 1, rate_limit: float = 0,
+               listen: bool = True) -> dict[str, Any]:
+    """Seed ``count`` due orders, run ``workers`` worker processes until all are synced;
+    ``listen=False``: with ``dispatch.listen`` off (no LISTEN / data_version thread)."""
     directory = workdir("dispatch")
     db_url = new_database(database, directory)
     config = write_config(directory, db_url=db_url, upstream=simulator.url, rate_limit=rate_limit,
                           changes={"dispatch": {"concurrency": concurrency,
-                                                "poll_interval": "100ms"}})
+                                                "poll_interval": "100ms", "listen": listen}})
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
     upgrade(db)
@@ -140,14 +142,16 @@ def no_latency(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
         wait_http(simulator.url + "/_sandbox/stats")
         template = _template()
         next_id = 1
-        runs: dict[str, list[float]] = {"baseline": [], "worker_c1": [], "worker_c4": []}
+        runs: dict[str, list[float]] = {"baseline": [], "worker_c1": [], "worker_c4": [],
+                                        "worker_c4_no_listen": []}
         baseline_loop(simulator, template, 10_000_000, 200)  # warm the simulator up
         for _ in range(rounds):
             runs["baseline"].append(baseline_loop(simulator, template, next_id, orders))
             next_id += orders
-            for label, concurrency in (("worker_c1", 1), ("worker_c4", 4)):
+            for label, concurrency, listen in (("worker_c1", 1, True), ("worker_c4", 4, True),
+                                               ("worker_c4_no_listen", 4, False)):
                 result = worker_run(simulator, database, first=next_id, count=orders,
-                                    concurrency=concurrency)
+                                    concurrency=concurrency, listen=listen)
                 runs[label].append(result["orders_per_second"])
                 next_id += orders
     best = {label: max(values) for label, values in runs.items()}
@@ -157,6 +161,9 @@ def no_latency(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
             "worker_c4_orders_per_second": best["worker_c4"],
             "ratio_c1": ratio(best["worker_c1"], best["baseline"]),
             "ratio_c4": ratio(best["worker_c4"], best["baseline"]),
+            # the same worker with dispatch.listen off: what listening costs a busy worker
+            "worker_c4_no_listen_orders_per_second": best["worker_c4_no_listen"],
+            "ratio_c4_no_listen": ratio(best["worker_c4_no_listen"], best["baseline"]),
             "target_ratio": 0.7, "runs": runs}
 
 
@@ -225,7 +232,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{args.db}, no latency: bare loop {nl['baseline_orders_per_second']}/s; worker "
           f"(1 in flight) {nl['worker_c1_orders_per_second']}/s -> {nl['ratio_c1']}x, worker "
           f"(4 in flight) {nl['worker_c4_orders_per_second']}/s -> {nl['ratio_c4']}x "
-          "(target 0.7x)")
+          f"(target 0.7x); listen off {nl['worker_c4_no_listen_orders_per_second']}/s -> "
+          f"{nl['ratio_c4_no_listen']}x")
     for case in report["latency_100ms"]["cases"]:
         limit = f", rate limit {case['rate_limit']:g}/s" if case["rate_limit"] else ""
         print(f"{args.db}, 100 ms latency, concurrency {case['concurrency']}{limit}: "

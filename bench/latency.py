@@ -11,16 +11,18 @@ arrives. Deployments, each measured in the same run:
 - ``pg-listen``: gunicorn web (2 processes) + ``invoice-bridge worker`` on PostgreSQL, the
   worker woken by LISTEN/NOTIFY;
 - ``pg-poll``: the same with ``dispatch.listen = false``: the poll-interval baseline;
-- ``sqlite-scaleout``: gunicorn web (1 process) + ``invoice-bridge worker`` on SQLite, which
-  has no notifications across processes and polls.
+- ``sqlite-watch``: gunicorn web (1 process) + ``invoice-bridge worker`` on one SQLite
+  file, the worker woken by its ``data_version`` watch (SQLite has no notifications);
+- ``sqlite-poll``: the same with ``dispatch.listen = false``: the poll-interval baseline.
 
 Every deployment keeps the default ``poll_interval`` (1 s). Before each, a few orders warm
 it up (not measured).
 
-    python -m bench.latency                       # all four (PostgreSQL ones need the URL)
+    python -m bench.latency                       # all five (PostgreSQL ones need the URL)
     python -m bench.latency --deployments pg-listen,pg-poll --rounds 2
 
 Target (issue 12): p99 < 50 ms at 20 orders/s for ``embedded`` and ``pg-listen``.
+Every deployment is fresh: a new database, new processes.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from sandbox.econt.server import RunningSimulator, run_simulator
 from sandbox.woocommerce.samples import build_order
 from sandbox.woocommerce.sender import WooCommerceWebhook
 
-DEPLOYMENTS = ("embedded", "pg-listen", "pg-poll", "sqlite-scaleout")
+DEPLOYMENTS = ("embedded", "pg-listen", "pg-poll", "sqlite-watch", "sqlite-poll")
 WARMUP = 10
 
 
@@ -138,7 +140,7 @@ def processes(name: str, config: Path, port: int, directory: Path) -> list[Proce
         return [Process([str(BIN / "invoice-bridge"), "run", "--port", str(port)], env=env,
                         log=directory / "run.log")]
     web = gunicorn("bridge.web:create_app()", port,
-                   GUNICORN["sqlite" if name == "sqlite-scaleout" else "postgres"], env)
+                   GUNICORN["sqlite" if name.startswith("sqlite") else "postgres"], env)
     web.log = directory / "web.log"
     return [web, Process([str(BIN / "invoice-bridge"), "worker"], env=env,
                          log=directory / "worker.log")]
@@ -147,9 +149,8 @@ def processes(name: str, config: Path, port: int, directory: Path) -> list[Proce
 def measure(name: str, simulator: RunningSimulator, arrivals: Arrivals, *, first: int,
             orders: int, rate: float) -> dict[str, Any]:
     directory = workdir(f"latency-{name}")
-    db_url = new_database("sqlite" if name in ("embedded", "sqlite-scaleout") else "postgres",
-                          directory)
-    dispatch = {"listen": name != "pg-poll"}  # poll_interval stays the default, 1 s
+    db_url = new_database("postgres" if name.startswith("pg-") else "sqlite", directory)
+    dispatch = {"listen": not name.endswith("-poll")}  # poll_interval stays the default, 1 s
     config = write_config(directory, db_url=db_url, upstream=simulator.url, secret=SECRET,
                           changes={"dispatch": dispatch,
                                    "server": {"spool_dir": str(directory / "spool")}})

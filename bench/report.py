@@ -59,6 +59,10 @@ def dispatch(name: str) -> list[str]:
                   f"**{nl['ratio_c1']}x**"),
              _row("worker, 4 in flight (the default)", nl["worker_c4_orders_per_second"],
                   f"**{nl['ratio_c4']}x**"),
+             *([_row("worker, 4 in flight, `dispatch.listen = false`",
+                     nl["worker_c4_no_listen_orders_per_second"],
+                     f"{nl['ratio_c4_no_listen']}x")]
+               if "ratio_c4_no_listen" in nl else []),
              "",
              _row("100 ms upstream latency", "worker orders/s", "expected", "ratio (target ≥ 0.9)",
                   "C bare sessions, same simulator", "worker / bare sessions"),
@@ -120,7 +124,8 @@ LATENCY_LABELS = {
     "embedded": "embedded `invoice-bridge run`, SQLite (in-process wake)",
     "pg-listen": "gunicorn web + `invoice-bridge worker`, PostgreSQL, LISTEN/NOTIFY",
     "pg-poll": "the same with `dispatch.listen = false` (poll-interval baseline)",
-    "sqlite-scaleout": "gunicorn web + `invoice-bridge worker`, SQLite (polls)",
+    "sqlite-watch": "gunicorn web + `invoice-bridge worker`, SQLite, `data_version` watch",
+    "sqlite-poll": "the same with `dispatch.listen = false` (poll-interval baseline)",
 }
 
 
