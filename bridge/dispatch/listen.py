@@ -62,12 +62,13 @@ class Listener:
                 with self._connect() as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
+                    # anything notified before this LISTEN (at start, or while the
+                    # connection was down) was heard by nobody here: look once, now
+                    self.wake.set()
                     if lost_at is not None:
                         log.info("listening for PostgreSQL notifications again", extra={
                             "channel": CHANNEL,
                             "lost_for_seconds": round(time.monotonic() - lost_at, 3)})
-                        # anything notified while nobody listened: look once, now
-                        self.wake.set()
                     lost_at, backoff = None, 0.0
                     self._listen(connection)
             except Exception as exc:  # psycopg's errors, and anything else: never die
@@ -81,9 +82,7 @@ class Listener:
                 log.warning("not listening for PostgreSQL notifications; the worker polls "
                             "every poll_interval until it listens again", extra={
                                 "channel": CHANNEL, "poll_interval": self.poll_interval,
-                                "retry_in_seconds": backoff,
-                                "error": str(exc).strip().splitlines()[0][:200]
-                                if str(exc).strip() else type(exc).__name__})
+                                "retry_in_seconds": backoff, "error": _first_line(exc)})
                 self.stopping.wait(backoff)
         self.listening.clear()
 
@@ -97,3 +96,8 @@ class Listener:
                 self.wake.set()
         with contextlib.suppress(psycopg.Error):
             connection.execute(f"UNLISTEN {CHANNEL}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
