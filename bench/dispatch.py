@@ -207,6 +207,28 @@ def with_latency(database: str, *, concurrencies: tuple[int, ...], seconds: floa
     return {"latency_seconds": latency, "cases": results}
 
 
+def listen_ab(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
+    """The default worker (4 in flight, no added latency) with ``dispatch.listen`` on and
+    off, alternating for ``rounds`` rounds: what the LISTEN (PostgreSQL) or data_version
+    (SQLite) thread costs a worker draining a backlog."""
+    simulator = Simulator(free_port(), 0.0)
+    runs: dict[str, list[float]] = {"listen": [], "no_listen": []}
+    with running(simulator.process()):
+        wait_http(simulator.url + "/_sandbox/stats")
+        baseline_loop(simulator, _template(), 10_000_000, 200)  # warm the simulator up
+        next_id = 1
+        for _ in range(rounds):
+            for label, listen in (("no_listen", False), ("listen", True)):
+                runs[label].append(worker_run(simulator, database, first=next_id, count=orders,
+                                              concurrency=4, listen=listen)["orders_per_second"])
+                next_id += orders
+    median = {label: sorted(values)[len(values) // 2] for label, values in runs.items()}
+    return {"database": database, "orders_per_run": orders, "rounds": rounds, "runs": runs,
+            "median": median, "best": {label: max(values) for label, values in runs.items()},
+            "ratio_median": ratio(median["listen"], median["no_listen"]),
+            "ratio_best": ratio(max(runs["listen"]), max(runs["no_listen"]))}
+
+
 def _template() -> dict[str, Any]:
     directory = workdir("dispatch-template")
     return template_payload(load_settings(write_config(
@@ -222,8 +244,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description="dispatch benchmark")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--listen-ab", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the worker with dispatch.listen on and off, "
+                             "alternating for ROUNDS rounds")
     args = parser.parse_args(argv)
     orders, rounds, seconds = (300, 1, 2.0) if args.quick else (2000, 3, 6.0)
+    if args.listen_ab:
+        ab = listen_ab(args.db, orders=orders, rounds=args.listen_ab)
+        print(f"{args.db}, 4 in flight, no latency: listen {ab['runs']['listen']}/s, off "
+              f"{ab['runs']['no_listen']}/s; on/off {ab['ratio_median']}x (medians), "
+              f"{ab['ratio_best']}x (best)")
+        save(f"dispatch-listen-{args.db}", ab)
+        return ab
     report = {"database": args.db, "quick": args.quick,
               "no_latency": no_latency(args.db, orders=orders, rounds=rounds),
               "latency_100ms": with_latency(args.db, concurrencies=(1, 4, 16), seconds=seconds,
