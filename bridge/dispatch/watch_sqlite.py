@@ -7,8 +7,10 @@ mode the answer comes from the shared-memory index -- no lock, no disk read. So 
 keeps one connection that asks every ``INTERVAL`` (20 ms) and, when the answer changes,
 sets the worker's ``wake`` event: a delivery stored by a web process beside it, a resync or
 a resume from the command line, is claimed at once instead of at the next poll, and the
-cost while nothing happens is one cheap statement per interval. The worker's own commits
-change it too; that costs at most one turn that finds nothing.
+cost while nothing happens is one cheap statement per interval. It asks only while the
+worker waits for work (its ``idle`` event): a busy worker looks for work after every turn
+anyway, and a worker draining a backlog pays nothing for the watch. The worker's own commits
+change the version too; that costs at most one turn that finds nothing.
 
 This is still a poll, only a cheap and short one: the worker's full poll
 (``dispatch.poll_interval``) takes the write lock for its claim, which would hold up the web
@@ -32,10 +34,13 @@ INTERVAL = 0.02
 
 class DataVersionWatcher:
     def __init__(self, path: Path, wake: threading.Event, stopping: threading.Event, *,
-                 interval: float = INTERVAL, max_backoff: float = 30.0) -> None:
+                 idle: threading.Event | None = None, interval: float = INTERVAL,
+                 max_backoff: float = 30.0) -> None:
         self.path = path
         self.wake = wake
         self.stopping = stopping
+        #: set while the worker waits for work; None: always watch
+        self.idle = idle
         self.interval = interval
         self.max_backoff = max_backoff
         #: set while the watcher is watching
@@ -74,6 +79,8 @@ class DataVersionWatcher:
             seen = self._version(connection)
             self.listening.set()
             while not self.stopping.wait(self.interval):
+                if self.idle is not None and not self.idle.wait(0.5):
+                    continue  # busy: it will look for work anyway
                 version = self._version(connection)
                 if version != seen:
                     seen = version

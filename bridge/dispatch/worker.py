@@ -148,7 +148,7 @@ class Worker:
             return None
         from bridge.dispatch.watch_sqlite import DataVersionWatcher
 
-        return DataVersionWatcher(path, self.wake, self.stopping)
+        return DataVersionWatcher(path, self.wake, self.stopping, idle=self.idle)
 
     # --- the loop ---------------------------------------------------------------------------
 
