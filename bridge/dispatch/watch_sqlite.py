@@ -3,7 +3,7 @@
 SQLite has no notifications between processes. What it has: any connection can ask whether
 another connection has committed a change to the file since it last asked
 (``PRAGMA data_version``, https://www.sqlite.org/pragma.html#pragma_data_version), and in WAL
-mode the answer comes from the shared-memory index -- no lock, no disk read. So a worker
+mode the answer comes from the shared-memory index -- no write lock, no disk read. So a worker
 keeps one connection that asks every ``INTERVAL`` (20 ms) and, when the answer changes,
 sets the worker's ``wake`` event: a delivery stored by a web process beside it, a resync or
 a resume from the command line, is claimed at once instead of at the next poll, and the
