@@ -87,13 +87,15 @@ def baseline_loop(simulator: Simulator, template: dict[str, Any], first: int,
 
 
 def worker_run(simulator: Simulator, database: str, *, first: int, count: int,
-               concurrency: int, workers: int = 1, rate_limit: float = 0) -> dict[str, Any]:
-    """Seed ``count`` due orders, run ``workers`` worker processes until all are synced."""
+               concurrency: int, workers: int = 1, rate_limit: float = 0,
+               listen: bool = True) -> dict[str, Any]:
+    """Seed ``count`` due orders, run ``workers`` worker processes until all are synced;
+    ``listen=False``: with ``dispatch.listen`` off (no LISTEN / data_version thread)."""
     directory = workdir("dispatch")
     db_url = new_database(database, directory)
     config = write_config(directory, db_url=db_url, upstream=simulator.url, rate_limit=rate_limit,
                           changes={"dispatch": {"concurrency": concurrency,
-                                                "poll_interval": "100ms"}})
+                                                "poll_interval": "100ms", "listen": listen}})
     settings = load_settings(config)
     db = Database.from_settings(settings.database)
     upgrade(db)
@@ -140,14 +142,16 @@ def no_latency(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
         wait_http(simulator.url + "/_sandbox/stats")
         template = _template()
         next_id = 1
-        runs: dict[str, list[float]] = {"baseline": [], "worker_c1": [], "worker_c4": []}
+        runs: dict[str, list[float]] = {"baseline": [], "worker_c1": [], "worker_c4": [],
+                                        "worker_c4_no_listen": []}
         baseline_loop(simulator, template, 10_000_000, 200)  # warm the simulator up
         for _ in range(rounds):
             runs["baseline"].append(baseline_loop(simulator, template, next_id, orders))
             next_id += orders
-            for label, concurrency in (("worker_c1", 1), ("worker_c4", 4)):
+            for label, concurrency, listen in (("worker_c1", 1, True), ("worker_c4", 4, True),
+                                               ("worker_c4_no_listen", 4, False)):
                 result = worker_run(simulator, database, first=next_id, count=orders,
-                                    concurrency=concurrency)
+                                    concurrency=concurrency, listen=listen)
                 runs[label].append(result["orders_per_second"])
                 next_id += orders
     best = {label: max(values) for label, values in runs.items()}
@@ -157,6 +161,9 @@ def no_latency(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
             "worker_c4_orders_per_second": best["worker_c4"],
             "ratio_c1": ratio(best["worker_c1"], best["baseline"]),
             "ratio_c4": ratio(best["worker_c4"], best["baseline"]),
+            # the same worker with dispatch.listen off: what listening costs a busy worker
+            "worker_c4_no_listen_orders_per_second": best["worker_c4_no_listen"],
+            "ratio_c4_no_listen": ratio(best["worker_c4_no_listen"], best["baseline"]),
             "target_ratio": 0.7, "runs": runs}
 
 
@@ -200,6 +207,28 @@ def with_latency(database: str, *, concurrencies: tuple[int, ...], seconds: floa
     return {"latency_seconds": latency, "cases": results}
 
 
+def listen_ab(database: str, *, orders: int, rounds: int) -> dict[str, Any]:
+    """The default worker (4 in flight, no added latency) with ``dispatch.listen`` on and
+    off, alternating for ``rounds`` rounds: what the LISTEN (PostgreSQL) or data_version
+    (SQLite) thread costs a worker draining a backlog."""
+    simulator = Simulator(free_port(), 0.0)
+    runs: dict[str, list[float]] = {"listen": [], "no_listen": []}
+    with running(simulator.process()):
+        wait_http(simulator.url + "/_sandbox/stats")
+        baseline_loop(simulator, _template(), 10_000_000, 200)  # warm the simulator up
+        next_id = 1
+        for _ in range(rounds):
+            for label, listen in (("no_listen", False), ("listen", True)):
+                runs[label].append(worker_run(simulator, database, first=next_id, count=orders,
+                                              concurrency=4, listen=listen)["orders_per_second"])
+                next_id += orders
+    median = {label: sorted(values)[len(values) // 2] for label, values in runs.items()}
+    return {"database": database, "orders_per_run": orders, "rounds": rounds, "runs": runs,
+            "median": median, "best": {label: max(values) for label, values in runs.items()},
+            "ratio_median": ratio(median["listen"], median["no_listen"]),
+            "ratio_best": ratio(max(runs["listen"]), max(runs["no_listen"]))}
+
+
 def _template() -> dict[str, Any]:
     directory = workdir("dispatch-template")
     return template_payload(load_settings(write_config(
@@ -215,8 +244,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description="dispatch benchmark")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--listen-ab", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the worker with dispatch.listen on and off, "
+                             "alternating for ROUNDS rounds")
     args = parser.parse_args(argv)
     orders, rounds, seconds = (300, 1, 2.0) if args.quick else (2000, 3, 6.0)
+    if args.listen_ab:
+        ab = listen_ab(args.db, orders=orders, rounds=args.listen_ab)
+        print(f"{args.db}, 4 in flight, no latency: listen {ab['runs']['listen']}/s, off "
+              f"{ab['runs']['no_listen']}/s; on/off {ab['ratio_median']}x (medians), "
+              f"{ab['ratio_best']}x (best)")
+        save(f"dispatch-listen-{args.db}", ab)
+        return ab
     report = {"database": args.db, "quick": args.quick,
               "no_latency": no_latency(args.db, orders=orders, rounds=rounds),
               "latency_100ms": with_latency(args.db, concurrencies=(1, 4, 16), seconds=seconds,
@@ -225,7 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{args.db}, no latency: bare loop {nl['baseline_orders_per_second']}/s; worker "
           f"(1 in flight) {nl['worker_c1_orders_per_second']}/s -> {nl['ratio_c1']}x, worker "
           f"(4 in flight) {nl['worker_c4_orders_per_second']}/s -> {nl['ratio_c4']}x "
-          "(target 0.7x)")
+          f"(target 0.7x); listen off {nl['worker_c4_no_listen_orders_per_second']}/s -> "
+          f"{nl['ratio_c4_no_listen']}x")
     for case in report["latency_100ms"]["cases"]:
         limit = f", rate limit {case['rate_limit']:g}/s" if case["rate_limit"] else ""
         print(f"{args.db}, 100 ms latency, concurrency {case['concurrency']}{limit}: "

@@ -59,6 +59,10 @@ def dispatch(name: str) -> list[str]:
                   f"**{nl['ratio_c1']}x**"),
              _row("worker, 4 in flight (the default)", nl["worker_c4_orders_per_second"],
                   f"**{nl['ratio_c4']}x**"),
+             *([_row("worker, 4 in flight, `dispatch.listen = false`",
+                     nl["worker_c4_no_listen_orders_per_second"],
+                     f"{nl['ratio_c4_no_listen']}x")]
+               if "ratio_c4_no_listen" in nl else []),
              "",
              _row("100 ms upstream latency", "worker orders/s", "expected", "ratio (target ≥ 0.9)",
                   "C bare sessions, same simulator", "worker / bare sessions"),
@@ -116,6 +120,28 @@ def scale_out(name: str = "scale-out-c1") -> list[str]:
     return lines
 
 
+LATENCY_LABELS = {
+    "embedded": "embedded `invoice-bridge run`, SQLite (in-process wake)",
+    "pg-listen": "gunicorn web + `invoice-bridge worker`, PostgreSQL, LISTEN/NOTIFY",
+    "pg-poll": "the same with `dispatch.listen = false` (poll-interval baseline)",
+    "sqlite-watch": "gunicorn web + `invoice-bridge worker`, SQLite, `data_version` watch",
+    "sqlite-poll": "the same with `dispatch.listen = false` (poll-interval baseline)",
+}
+
+
+def latency(name: str = "latency") -> list[str]:
+    report = _load(name)
+    if report is None:
+        return []
+    lines = [_row("deployment", "round", "p50", "p90", "p99 (target < 50 ms)", "max",
+                  "arrived"), _row(*["---"] * 7)]
+    for r in report["results"]:
+        lines.append(_row(LATENCY_LABELS.get(r["deployment"], r["deployment"]), r["round"],
+                          f"{r['p50_ms']} ms", f"{r['p90_ms']} ms", f"**{r['p99_ms']} ms**",
+                          f"{r['max_ms']} ms", f"{r['arrived']} / {r['orders']}"))
+    return lines
+
+
 def main() -> None:
     sections = {
         "Ingest": ingest(),
@@ -126,6 +152,7 @@ def main() -> None:
         "Scale, PostgreSQL": scale("scale-postgres-latency"),
         "Worker memory": memory("scale-sqlite-memory") or memory("scale-sqlite-both"),
         "Scale-out": scale_out(),
+        "Latency, delivery acknowledged to invoice request": latency(),
     }
     for title, lines in sections.items():
         if lines:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import dispatch, ingest, scale, scale_out
+from bench import dispatch, ingest, latency, scale, scale_out
 from bench.common import PG_ENV
 
 
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
         ("ingest", ingest.main, ["--db", "both" if postgres else "sqlite", *quick]),
         ("dispatch sqlite", dispatch.main, ["--db", "sqlite", *quick]),
         ("scale sqlite", scale.main, ["--db", "sqlite", *quick]),
+        ("latency", latency.main, ["--orders", "100"] if args.quick else []),
     ]
     if postgres:
         steps += [

@@ -105,6 +105,11 @@ dispatch_attempts = ClosedLabels(Counter(
     "Upstream dispatch attempts by shop and outcome (created, exists, retry, rejected, ...).",
     ["shop", "outcome"],
 ), shop=shop_label, outcome=_outcome_label(DISPATCH_OUTCOMES))
+listen_lost = Counter(
+    "invoice_bridge_worker_listen_lost_total",
+    "Times a worker's PostgreSQL LISTEN connection was lost or could not be made (it polls "
+    "meanwhile and listens again with backoff).",
+)
 dispatch_seconds = ClosedLabels(Histogram(
     "invoice_bridge_dispatch_duration_seconds",
     "Time of one upstream call, in seconds.",

@@ -24,6 +24,7 @@ from bridge.mapping.build import map_order
 from bridge.mapping.fingerprint import draft_fingerprint
 from bridge.storage.database import Database
 from bridge.storage.models import OrderSync, ShopState
+from bridge.storage.notify import notify_workers
 from bridge.storage.repository import add_event, find_sync_row, set_shop_paused
 from bridge.storage.states import SyncState
 from bridge.upstreams.registry import UpstreamRegistry
@@ -104,6 +105,7 @@ def resync(session: Session, settings: Settings, upstreams: UpstreamRegistry, sh
     lifecycle.to_pending(row, utcnow(), fresh=True)
     row.deleted_in_shop = False
     add_event(session, row, "operator", f"{actor}: resync{' (forced)' if force else ''}")
+    notify_workers(session)  # due now: wake the workers when this commits
     return ResyncResult(row=row, remapped=snapshot is not None)
 
 
@@ -117,6 +119,7 @@ def set_paused(session: Session, settings: Settings, shop_id: str, paused: bool,
     set_shop_paused(session, shop_id, paused, reason if paused else None)
     if not paused:  # the operator fixed what was refused: the shop's REST key too
         writeback.resume(session, shop_id)
+        notify_workers(session)
     state = session.get(ShopState, shop_id)
     assert state is not None
     return state

@@ -92,6 +92,8 @@ class RetrySettings:
 @dataclass(frozen=True)
 class DispatchSettings:
     poll_interval: float = 1.0
+    #: on PostgreSQL, wake at once on NOTIFY (``bridge.dispatch.listen``); the poll stays
+    listen: bool = True
     concurrency: int = 4
     #: claimed rows kept queued beyond those in flight (see config.example.toml)
     claim_ahead: int = 4

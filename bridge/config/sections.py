@@ -179,6 +179,7 @@ class DispatchSection(Section):
     defaults = DispatchSettings()
 
     poll_interval = Duration(load_default=defaults.poll_interval)
+    listen = Flag(load_default=defaults.listen)
     concurrency = WholeNumber(minimum=1, load_default=defaults.concurrency)
     claim_ahead = WholeNumber(minimum=0, load_default=defaults.claim_ahead)
     lease = Duration(load_default=defaults.lease)

@@ -10,7 +10,9 @@ keeps ``claim_ahead`` more rows claimed and queued than running, so a thread who
 back starts the next request at once instead of waiting for the loop.
 Beside the loop, a thread reconciles shops with the WooCommerce REST API when configured
 (``reconcile.py``). Then it sleeps until woken (the web process in ``run`` sets an event on
-every delivery, a dispatch thread when its answer is back) or the poll interval passes.
+every delivery, a dispatch thread when its answer is back; for work made due by other
+processes, on PostgreSQL a thread that LISTENs, ``listen.py``, on SQLite one that watches
+the file for commits, ``watch_sqlite.py``) or the poll interval passes.
 
 Stopping (SIGTERM, or ``stop()``): no new claims; queued rows go back unsent; in-flight
 dispatches get ``shutdown_grace`` seconds to finish; any still running after that are
@@ -33,7 +35,7 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -52,11 +54,15 @@ from bridge.errors import UpstreamBadResponse
 from bridge.intake.process import DeliveryProcessor
 from bridge.intake.spool import Spool
 from bridge.intake.store import DeliveryStore
-from bridge.storage.database import Database
+from bridge.storage.database import Database, sqlite_file
 from bridge.storage.failures import is_outage
 from bridge.upstreams.registry import UpstreamRegistry
 from bridge.writeback.dispatch import WriteBackClaim, WriteBackDispatcher, WriteBackResult
 from bridge.writeback.plan import Planner
+
+if TYPE_CHECKING:
+    from bridge.dispatch.listen import Listener
+    from bridge.dispatch.watch_sqlite import DataVersionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,8 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake = wake or threading.Event()
         self.stopping = threading.Event()
+        #: set while the loop waits for work (tests watch it)
+        self.idle = threading.Event()
         self.limiter = RateLimiter()
         self.sender = Sender(settings, self.upstreams, self.limiter, self.clock, self.stopping)
         policy = policy or RetryPolicy(settings.dispatch.retry)
@@ -127,6 +135,26 @@ class Worker:
         #: leases renewed for requests still running, by owner (``_renew_leases``)
         self._renewed: dict[str, datetime] = {}
         self.abandoned = 0
+        self.listener = self._listener()
+
+    def _listener(self) -> Listener | DataVersionWatcher | None:
+        """What wakes the loop when another process makes work due (unless
+        ``dispatch.listen`` is off), started by ``run``: on PostgreSQL a thread that LISTENs
+        (``listen.py``), on a SQLite file one that watches it for commits
+        (``watch_sqlite.py``)."""
+        if not self.settings.dispatch.listen:
+            return None
+        if self.db.is_postgres:
+            from bridge.dispatch.listen import Listener  # psycopg: only with PostgreSQL
+
+            return Listener(self.db.engine.url, self.wake, self.stopping,
+                            poll_interval=self.settings.dispatch.poll_interval)
+        path = sqlite_file(self.db.url)
+        if path is None:  # in memory: no other process can reach it
+            return None
+        from bridge.dispatch.watch_sqlite import DataVersionWatcher
+
+        return DataVersionWatcher(path, self.wake, self.stopping, idle=self.idle)
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -134,6 +162,8 @@ class Worker:
         """Loop until ``stop()``; survives database outages by backing off."""
         log.info("worker started", extra={"worker": self.worker_id,
                                           "concurrency": self.concurrency})
+        if self.listener is not None:
+            self.listener.start()
         with contextlib.suppress(DBAPIError):
             self.heartbeat(force=True)  # be counted before the first send
         reconciler = Reconciler(self.settings, self.db, self.clock)
@@ -228,8 +258,12 @@ class Worker:
         if futures and self._free_slots() == 0:
             wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
             return
-        if self.wake.wait(timeout):
-            self.wake.clear()
+        self.idle.set()
+        try:
+            if self.wake.wait(timeout):
+                self.wake.clear()
+        finally:
+            self.idle.clear()
 
     # --- one commit per turn: the answers that came back, and the next claims -------------
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bridge.storage.models import Delivery
+from bridge.storage.notify import notify_workers
 from bridge.storage.states import DeliveryStatus
 
 #: Delivery.status values
@@ -68,3 +69,6 @@ def retry(delivery: Delivery) -> None:
     delivery.tries = 0
     delivery.processed_at = None
     delivery.reason = f"retried by an operator; before: {delivery.reason or ''}"[:4000]
+    session = object_session(delivery)
+    if session is not None:  # wake the workers when the caller's transaction commits
+        notify_workers(session)

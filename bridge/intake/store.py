@@ -33,12 +33,18 @@ from bridge.intake.spool import Spool, SpooledDelivery
 from bridge.storage.database import Database
 from bridge.storage.failures import describe, is_outage
 from bridge.storage.models import Delivery
+from bridge.storage.notify import NOTIFY_COLUMN, notify_workers
 from bridge.storage.repository import insert_ignoring_conflicts
 from bridge.storage.states import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 _INSERT = insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True)
+#: PostgreSQL: the same INSERT also wakes the workers (``bridge.storage.notify``). The group
+#: committer runs it as one autocommit statement, so the notification rides in it, as a
+#: RETURNING column: it is sent with that statement's commit, and once however many rows.
+_INSERT_AND_NOTIFY = insert(Delivery).returning(Delivery.id, NOTIFY_COLUMN,
+                                                sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,9 @@ class DeliveryStore:
         self.spool = spool
         self.import_interval = import_interval
         # how long a request waits for the committer to take its row before it spools
-        self.committer = GroupCommitter(db.engine, _INSERT, gate=db.write_gate,
+        self.committer = GroupCommitter(db.engine,
+                                        _INSERT_AND_NOTIFY if db.is_postgres else _INSERT,
+                                        gate=db.write_gate,
                                         wait_seconds=wait_seconds)
         db.on_dispose(self.committer.close)
         self._importer: threading.Thread | None = None
@@ -133,6 +141,7 @@ class DeliveryStore:
                 with self.db.transaction() as session:
                     values = _delivery_values(item, spool_key=item.key, source="spool")
                     insert_ignoring_conflicts(session, Delivery, values, ["spool_key"])
+                    notify_workers(session)
                     exists = session.execute(select(Delivery.id)
                                              .where(Delivery.spool_key == item.key)).scalar()
             except Exception as exc:

@@ -39,6 +39,13 @@ FILE_MODE, FOLDER_MODE = 0o600, 0o700
 
 log = logging.getLogger(__name__)
 
+#: libpq settings of every PostgreSQL connection (see ``make_engine``; the workers' LISTEN
+#: connections too, ``bridge.dispatch.listen``)
+PG_CONNECT_ARGS: dict[str, Any] = {
+    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
+    "keepalives_interval": 10, "keepalives_count": 3, "tcp_user_timeout": 60_000,
+}
+
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5,
                 **kwargs: Any) -> Engine:
@@ -52,10 +59,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
     # spool well within WooCommerce's 60 s, not hang. Keepalives and tcp_user_timeout make a
     # silently vanished server (a network partition) an error within about a minute instead
     # of a call that waits forever.
-    kwargs.setdefault("connect_args", {
-        "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 30,
-        "keepalives_interval": 10, "keepalives_count": 3, "tcp_user_timeout": 60_000,
-    })
+    kwargs.setdefault("connect_args", dict(PG_CONNECT_ARGS))
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
                          pool_timeout=10, **kwargs)
 
