@@ -77,6 +77,31 @@ def _claim_statement() -> Any:
 _CLAIM = _claim_statement()
 
 
+def work_item_claim(model: Any, *, sending: str, due: Any, paused: Any,
+                    returning: Sequence[Any], also: Sequence[Any] = ()) -> Any:
+    """The same claim for a table of leased work items beside the sync rows (follow-up
+    tasks, write-backs): ``due`` items of the ``shops`` bound in, not in ``paused``, oldest
+    due first, up to ``limit``; built once with bind parameters like ``_CLAIM``."""
+    now = bindparam("now", type_=model.next_attempt_at.type)
+    chosen = (
+        select(model.id)
+        .where(due, model.next_attempt_at <= now,
+               model.shop.in_(bindparam("shops", expanding=True)), model.shop.not_in(paused),
+               *also)
+        .order_by(model.next_attempt_at, model.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(model.__table__)
+        .where(model.id.in_(chosen.scalar_subquery()))
+        .values(state=sending, lease_owner=bindparam("owner"),
+                lease_until=bindparam("until", type_=model.lease_until.type),
+                updated_at=now, first_attempt_at=func.coalesce(model.first_attempt_at, now))
+        .returning(*returning)
+    )
+
+
 def claim_due(db: Database, *, shops: Sequence[str], worker_id: str, limit: int,
               lease_seconds: float, now: datetime) -> list[Claim]:
     """Claim up to ``limit`` due rows in a transaction of their own."""

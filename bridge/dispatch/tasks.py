@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.config.model import Settings
+from bridge.dispatch.claims import work_item_claim
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.dispatch.retry import RetryPolicy
 from bridge.errors import (
@@ -40,7 +41,7 @@ from bridge.intake.snapshots import latest_snapshot
 from bridge.logs import log_context
 from bridge.mapping.build import map_order
 from bridge.mapping.draft import InvoiceDraft
-from bridge.storage.models import TASK_IS_DUE, TASKS, OrderSync, OrderTask, ShopState
+from bridge.storage.models import TASK_IS_DUE, OrderSync, OrderTask, ShopState
 from bridge.storage.repository import add_event, set_shop_paused
 from bridge.storage.states import TaskState
 from bridge.upstreams.port import ActionRef
@@ -77,32 +78,13 @@ class TaskResult:
     unknowns_settled: bool = False
 
 
-def _claim_statement() -> Any:
-    now = bindparam("now", type_=OrderTask.next_attempt_at.type)
-    paused = select(ShopState.shop).where(ShopState.paused.is_(True))
-    invoiced = select(OrderSync.id).where(OrderSync.invoice_id.is_not(None))
-    due = (
-        select(OrderTask.id)
-        .where(TASK_IS_DUE, OrderTask.next_attempt_at <= now,
-               OrderTask.shop.in_(bindparam("shops", expanding=True)),
-               OrderTask.shop.not_in(paused), OrderTask.sync_id.in_(invoiced))
-        .order_by(OrderTask.next_attempt_at, OrderTask.id)
-        .limit(bindparam("limit", type_=Integer))
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(TASKS)
-        .where(OrderTask.id.in_(due.scalar_subquery()))
-        .values(state=TaskState.SENDING.value, lease_owner=bindparam("owner"),
-                lease_until=bindparam("until", type_=OrderTask.lease_until.type),
-                updated_at=now,
-                first_attempt_at=func.coalesce(OrderTask.first_attempt_at, now))
-        .returning(OrderTask.id, OrderTask.sync_id, OrderTask.shop, OrderTask.order_id,
-                   OrderTask.kind, OrderTask.payload, OrderTask.attempts, OrderTask.unknown)
-    )
-
-
-_CLAIM = _claim_statement()
+_CLAIM = work_item_claim(
+    OrderTask, sending=TaskState.SENDING.value, due=TASK_IS_DUE,
+    paused=select(ShopState.shop).where(ShopState.paused.is_(True)),
+    # a task acts on the order's invoice: never before it exists
+    also=[OrderTask.sync_id.in_(select(OrderSync.id).where(OrderSync.invoice_id.is_not(None)))],
+    returning=[OrderTask.id, OrderTask.sync_id, OrderTask.shop, OrderTask.order_id,
+               OrderTask.kind, OrderTask.payload, OrderTask.attempts, OrderTask.unknown])
 
 
 class TaskDispatcher:

@@ -29,16 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bridge.clock import utcnow
 from bridge.config.model import Settings, WooRestSettings
+from bridge.dispatch.claims import work_item_claim
 from bridge.dispatch.ratelimit import RateLimiter
 from bridge.dispatch.retry import RetryPolicy
 from bridge.errors import WooRestAuthError, WooRestError, WooRestNotFound, clip
 from bridge.logs import log_context
-from bridge.storage.models import WRITEBACK_IS_DUE, WRITEBACKS, OrderWriteBack, ShopState
+from bridge.storage.models import WRITEBACK_IS_DUE, OrderWriteBack, ShopState
 from bridge.storage.repository import insert_ignoring_conflicts
 from bridge.storage.states import WriteBackState
 from bridge.woocommerce.rest import WooRestClient
@@ -91,32 +92,12 @@ class WriteBackResult:
     unsent: str | None = None
 
 
-def _claim_statement() -> Any:
-    now = bindparam("now", type_=OrderWriteBack.next_attempt_at.type)
-    paused = select(ShopState.shop).where(ShopState.writeback_paused.is_(True))
-    due = (
-        select(OrderWriteBack.id)
-        .where(WRITEBACK_IS_DUE, OrderWriteBack.next_attempt_at <= now,
-               OrderWriteBack.shop.in_(bindparam("shops", expanding=True)),
-               OrderWriteBack.shop.not_in(paused))
-        .order_by(OrderWriteBack.next_attempt_at, OrderWriteBack.id)
-        .limit(bindparam("limit", type_=Integer))
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(WRITEBACKS)
-        .where(OrderWriteBack.id.in_(due.scalar_subquery()))
-        .values(state=WriteBackState.SENDING.value, lease_owner=bindparam("owner"),
-                lease_until=bindparam("until", type_=OrderWriteBack.lease_until.type),
-                updated_at=now,
-                first_attempt_at=func.coalesce(OrderWriteBack.first_attempt_at, now))
-        .returning(OrderWriteBack.id, OrderWriteBack.shop, OrderWriteBack.order_id,
-                   OrderWriteBack.target, OrderWriteBack.payload, OrderWriteBack.attempts,
-                   OrderWriteBack.written, OrderWriteBack.noted)
-    )
-
-
-_CLAIM = _claim_statement()
+_CLAIM = work_item_claim(
+    OrderWriteBack, sending=WriteBackState.SENDING.value, due=WRITEBACK_IS_DUE,
+    paused=select(ShopState.shop).where(ShopState.writeback_paused.is_(True)),
+    returning=[OrderWriteBack.id, OrderWriteBack.shop, OrderWriteBack.order_id,
+               OrderWriteBack.target, OrderWriteBack.payload, OrderWriteBack.attempts,
+               OrderWriteBack.written, OrderWriteBack.noted])
 
 
 class WriteBackDispatcher:
